@@ -1,0 +1,138 @@
+import type { Logger } from 'pino'
+import { recordInbox } from '../db/inbox.ts'
+import type { Schema, Store } from '../db/open.ts'
+import { type Tx, tx } from '../db/outbox.ts'
+import {
+  catalog,
+  causedBy,
+  dlqTopic,
+  type Event,
+  type EventType,
+  EventValidationError,
+  parseMessage,
+  validateEvent,
+} from '../events/index.ts'
+import { errorFields } from '../log.ts'
+import { type Backoff, backoffDelay, sleep } from '../retry.ts'
+import type { Bus, Delivery, Subscription } from './types.ts'
+
+/** Applies one event inside the transaction that also records it in the inbox. Must not await. */
+export type Handler<S extends Schema, T extends EventType> = (event: Event<T>, t: Tx<S>) => void
+export type Handlers<S extends Schema> = { [T in EventType]?: Handler<S, T> }
+
+/** Thrown by a handler when retrying cannot help (the event contradicts the service's state). */
+export class PermanentError extends Error {
+  override readonly name = 'PermanentError'
+}
+
+export interface RetryPolicy {
+  /** Attempts before a failing event goes to the dead-letter topic. */
+  attempts: number
+  backoff: Backoff
+}
+
+// About 3 s of retries in all: long enough for a busy database, short enough to stay in the group.
+export const defaultRetry: RetryPolicy = { attempts: 5, backoff: { initialMs: 100, maxMs: 2000 } }
+
+export interface ConsumeOptions<S extends Schema> {
+  bus: Bus
+  store: Store<S>
+  /** The consumer group, and the inbox's name for this consumer. */
+  group: string
+  handlers: Handlers<S>
+  log: Logger
+  retry?: RetryPolicy
+}
+
+/** Headers a dead-lettered message carries, beside its original ones. */
+export const dlqHeaders = {
+  error: 'dlq-error',
+  reason: 'dlq-reason',
+  group: 'dlq-group',
+  topic: 'dlq-topic',
+  partition: 'dlq-partition',
+  offset: 'dlq-offset',
+  attempts: 'dlq-attempts',
+  failedAt: 'dlq-failed-at',
+} as const
+
+/** The topics a set of handlers listens to. */
+export const topicsOf = (handlers: Handlers<Schema>): string[] => [
+  ...new Set(Object.keys(handlers).map((t) => catalog[t as EventType].topic)),
+]
+
+/**
+ * Subscribes `handlers` to their topics with the platform's guarantees: every message is validated;
+ * each event is applied at most once per group (inbox, same transaction as its effects); a throwing
+ * handler is retried with backoff; an invalid message, or one that fails past the retry budget,
+ * goes to `<topic>.dlq` and the partition moves on.
+ */
+export function consume<S extends Schema>(opts: ConsumeOptions<S>): Promise<Subscription> {
+  const retry = opts.retry ?? defaultRetry
+  const { bus, store, group, handlers } = opts
+  const log = opts.log.child({ group })
+
+  async function deadLetter(d: Delivery, err: unknown, reason: 'invalid' | 'failed', attempts: number) {
+    const message = err instanceof Error ? err.message : String(err)
+    await bus.publish([
+      {
+        topic: dlqTopic(d.topic),
+        key: d.key,
+        value: d.value,
+        headers: {
+          ...d.headers,
+          [dlqHeaders.error]: message.slice(0, 2000),
+          [dlqHeaders.reason]: reason,
+          [dlqHeaders.group]: group,
+          [dlqHeaders.topic]: d.topic,
+          [dlqHeaders.partition]: String(d.partition),
+          [dlqHeaders.offset]: d.offset,
+          [dlqHeaders.attempts]: String(attempts),
+          [dlqHeaders.failedAt]: new Date().toISOString(),
+        },
+      },
+    ])
+    log.error(
+      { topic: d.topic, partition: d.partition, offset: d.offset, reason, attempts, error: message },
+      'message dead-lettered',
+    )
+  }
+
+  async function handle(d: Delivery): Promise<void> {
+    let event: Event
+    try {
+      const parsed = parseMessage(d.value)
+      // Events of types this group does not handle pass by untouched (another group's business).
+      const type = (parsed as { type?: unknown } | null)?.type
+      if (typeof type === 'string' && !Object.hasOwn(handlers, type)) return
+      event = validateEvent(parsed)
+    } catch (err) {
+      return deadLetter(d, err, 'invalid', 0)
+    }
+    const handler = handlers[event.type] as Handler<S, EventType>
+    const elog = log.child({ eventId: event.id, type: event.type, correlationId: event.correlationId })
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const applied = tx(
+          store,
+          (t) => {
+            if (!recordInbox(store, group, event.id, d.topic)) return false
+            handler(event, t)
+            return true
+          },
+          causedBy(event, d.headers.traceparent),
+        )
+        elog.debug({ applied }, applied ? 'event applied' : 'duplicate event skipped')
+        return
+      } catch (err) {
+        const permanent = err instanceof PermanentError || err instanceof EventValidationError
+        if (permanent || attempt >= retry.attempts) return deadLetter(d, err, 'failed', attempt)
+        elog.warn({ attempt, ...errorFields(err) }, 'handler failed; retrying')
+        await sleep(backoffDelay(attempt, retry.backoff))
+        await d.heartbeat()
+      }
+    }
+  }
+
+  return bus.subscribe({ group, topics: topicsOf(handlers as Handlers<Schema>), handle })
+}

@@ -1,0 +1,193 @@
+import {
+  type Admin,
+  type Consumer,
+  Kafka,
+  type LogEntry,
+  logLevel,
+  Partitioners,
+  type Producer,
+  type ProducerBatch,
+} from 'kafkajs'
+import type { Logger } from 'pino'
+import type { Bus, BusMessage, SubscribeOptions, Subscription } from './types.ts'
+
+export interface KafkaBusOptions {
+  brokers: string[]
+  clientId: string
+  /** Partitions for the topics this bus creates. */
+  partitions?: number
+  replicationFactor?: number
+  /** Prepended to every topic name: isolates environments (or test runs) on one cluster. */
+  topicPrefix?: string
+  log: Logger
+}
+
+const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+}
+
+/**
+ * Kafka through kafkajs: an idempotent producer (acks=-1, one request in flight so retries keep
+ * order), topics created up front, consumer groups whose offsets are committed only for messages
+ * whose handler resolved, fetch settings tuned for a saga's latency, and reconnection when the broker
+ * goes away and returns.
+ */
+export class KafkaBus implements Bus {
+  readonly transport = 'kafka' as const
+  private readonly kafka: Kafka
+  private readonly producer: Producer
+  private producerConnected = false
+  private connecting: Promise<void> | null = null
+  private readonly consumers = new Set<Consumer>()
+  private readonly prefix: string
+
+  constructor(private readonly opts: KafkaBusOptions) {
+    this.prefix = opts.topicPrefix ?? ''
+    const log = opts.log.child({ component: 'kafkajs' })
+    this.kafka = new Kafka({
+      clientId: opts.clientId,
+      brokers: opts.brokers,
+      connectionTimeout: 3000,
+      requestTimeout: 10000,
+      retry: { initialRetryTime: 100, maxRetryTime: 5000, retries: 8 },
+      logLevel: logLevel.WARN,
+      logCreator:
+        () =>
+        ({ namespace, level, log: entry }: LogEntry) => {
+          const { message, timestamp: _t, logger: _l, ...extra } = entry
+          log[levels[level] ?? 'info']({ namespace, ...extra }, message)
+        },
+    })
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    })
+    this.producer.on(this.producer.events.CONNECT, () => {
+      this.producerConnected = true
+    })
+    this.producer.on(this.producer.events.DISCONNECT, () => {
+      this.producerConnected = false
+    })
+  }
+
+  private physical = (topic: string) => this.prefix + topic
+  private logical = (topic: string) =>
+    topic.startsWith(this.prefix) ? topic.slice(this.prefix.length) : topic
+
+  async ensureTopics(topics: string[]): Promise<void> {
+    const admin: Admin = this.kafka.admin()
+    await admin.connect()
+    try {
+      const existing = new Set(await admin.listTopics())
+      const missing = topics.map(this.physical).filter((t) => !existing.has(t))
+      if (missing.length === 0) return
+      try {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((topic) => ({
+            topic,
+            numPartitions: this.opts.partitions ?? 3,
+            replicationFactor: this.opts.replicationFactor ?? 1,
+          })),
+        })
+      } catch (err) {
+        // Another service created them between our list and create: that is the state we wanted.
+        if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err
+      }
+    } finally {
+      await admin.disconnect()
+    }
+  }
+
+  async connect(): Promise<void> {
+    if (this.producerConnected) return
+    this.connecting ??= this.producer.connect().finally(() => {
+      this.connecting = null
+    })
+    await this.connecting
+  }
+
+  async publish(messages: BusMessage[]): Promise<void> {
+    if (messages.length === 0) return
+    await this.connect()
+    const batch: NonNullable<ProducerBatch['topicMessages']> = []
+    for (const m of messages) {
+      const topic = this.physical(m.topic)
+      let entry = batch.find((b) => b.topic === topic)
+      if (!entry) {
+        entry = { topic, messages: [] }
+        batch.push(entry)
+      }
+      entry.messages.push({ key: m.key, value: m.value, headers: m.headers })
+    }
+    await this.producer.sendBatch({ topicMessages: batch, acks: -1 })
+  }
+
+  async subscribe(opts: SubscribeOptions): Promise<Subscription> {
+    const consumer = this.kafka.consumer({
+      groupId: this.prefix + opts.group,
+      // kafkajs waits up to 5 s for a fetch to fill by default: far too slow for a saga.
+      maxWaitTimeInMs: 50,
+      minBytes: 1,
+      sessionTimeout: 10_000,
+      rebalanceTimeout: 20_000,
+      heartbeatInterval: 1000,
+      allowAutoTopicCreation: false,
+      retry: { initialRetryTime: 100, maxRetryTime: 5000, retries: 10 },
+    })
+    this.consumers.add(consumer)
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()))
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.opts.log.warn(
+        { group: opts.group, error: payload.error?.message, restart: payload.restart },
+        'consumer crashed',
+      )
+    })
+    await consumer.connect()
+    await consumer.subscribe({ topics: opts.topics.map(this.physical), fromBeginning: true })
+    await consumer.run({
+      // Offsets of handled messages are committed in the background; one that was not handled is
+      // never committed, so it comes back after a crash and the inbox absorbs the repeat.
+      autoCommit: true,
+      autoCommitInterval: 200,
+      partitionsConsumedConcurrently: this.opts.partitions ?? 3,
+      eachMessage: async ({ topic, partition, message, heartbeat }) => {
+        const headers: Record<string, string> = {}
+        for (const [k, v] of Object.entries(message.headers ?? {})) {
+          if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0]) : String(v)
+        }
+        await opts.handle({
+          topic: this.logical(topic),
+          key: message.key?.toString() ?? '',
+          value: message.value?.toString() ?? '',
+          headers,
+          partition,
+          offset: message.offset,
+          heartbeat,
+        })
+      },
+    })
+    await joined
+    return {
+      close: async () => {
+        this.consumers.delete(consumer)
+        await consumer.disconnect()
+      },
+    }
+  }
+
+  isReady(): boolean {
+    return this.producerConnected
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.consumers].map((c) => c.disconnect()))
+    this.consumers.clear()
+    await this.producer.disconnect()
+  }
+}

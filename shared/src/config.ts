@@ -1,0 +1,86 @@
+import { type Static, type TObject, type TProperties, Type } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { logLevels } from './log.ts'
+
+/** The settings every service reads; each service adds its own with `serviceConfig`. */
+export const BaseConfig = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], {
+    default: 'development',
+  }),
+  LOG_LEVEL: Type.Union(
+    logLevels.map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+  /** Pretty log lines; defaults to on in development on a terminal. */
+  LOG_PRETTY: Type.Optional(Type.Boolean()),
+  /** Where SQLite files (and, in embedded mode, keys and mail) live. */
+  DATA_DIR: Type.String({ minLength: 1, default: './data' }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  /** Comma-separated host:port list; empty means the in-process bus (embedded mode). */
+  KAFKA_BROKERS: Type.String({ default: '', pattern: '^$|^[^\\s,]+:\\d+(,[^\\s,]+:\\d+)*$' }),
+  KAFKA_TOPIC_PARTITIONS: Type.Integer({ minimum: 1, maximum: 256, default: 3 }),
+  KAFKA_REPLICATION_FACTOR: Type.Integer({ minimum: 1, maximum: 5, default: 1 }),
+  KAFKA_TOPIC_PREFIX: Type.String({ default: '', pattern: '^[a-zA-Z0-9._-]*$', maxLength: 100 }),
+  /** Largest request body accepted, in bytes. */
+  HTTP_BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 100 * 1024 * 1024, default: 1024 * 1024 }),
+  OUTBOX_RETENTION_HOURS: Type.Number({ exclusiveMinimum: 0, default: 168 }),
+  INBOX_RETENTION_HOURS: Type.Number({ exclusiveMinimum: 0, default: 168 }),
+  /** How long a stopping service waits for in-flight work before it exits anyway. */
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 120_000, default: 10_000 }),
+})
+export type BaseConfig = Static<typeof BaseConfig>
+
+/** The base settings plus a service's own, with its own port default. */
+export const serviceConfig = <P extends TProperties>(port: number, own: P) =>
+  Type.Composite([
+    BaseConfig,
+    Type.Object({ PORT: Type.Integer({ minimum: 0, maximum: 65535, default: port }) }),
+    Type.Object(own),
+  ])
+
+/** A configuration that cannot be used; the message lists every problem at once. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+  constructor(
+    readonly service: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid configuration for ${service}:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+  }
+}
+
+/**
+ * Reads the variables `schema` names from `env`, converts strings to numbers and booleans,
+ * applies defaults and validates. Throws ConfigError listing every bad or missing variable.
+ * Values are never echoed back: a bad variable may hold a secret.
+ */
+export function loadConfig<S extends TObject>(
+  service: string,
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): Static<S> {
+  const raw: Record<string, unknown> = {}
+  for (const key of Object.keys(schema.properties)) {
+    const v = env[key]
+    if (v !== undefined && v !== '') raw[key] = v
+    else if (v === '' && schema.properties[key]?.type === 'string') raw[key] = v
+  }
+  const value = Value.Default(schema, Value.Convert(schema, raw))
+  const problems = [...Value.Errors(schema, value)].map((e) => {
+    const key = e.path.replace(/^\//, '') || '(root)'
+    return raw[key] === undefined ? `${key}: missing (${e.message})` : `${key}: ${e.message}`
+  })
+  if (problems.length > 0) throw new ConfigError(service, [...new Set(problems)])
+  return value as Static<S>
+}
+
+/** loadConfig for a service's entry point: a bad configuration prints one message and exits. */
+export function bootConfig<S extends TObject>(service: string, schema: S, env = process.env): Static<S> {
+  try {
+    return loadConfig(service, schema, env)
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    process.stderr.write(`${err.message}\n`)
+    process.exit(1)
+  }
+}

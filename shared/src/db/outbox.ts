@@ -1,0 +1,107 @@
+import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
+import {
+  catalog,
+  createEvent,
+  type Event,
+  type EventContext,
+  type EventData,
+  type EventType,
+  encodeEvent,
+} from '../events/index.ts'
+import type { Schema, Store } from './open.ts'
+
+export interface PublishOptions extends Partial<EventContext> {
+  /** The aggregate the event is about; the message key, so its events stay in order. */
+  subject: string
+}
+
+/** What a transaction callback gets: the database and a way to stage events in the same commit. */
+export interface Tx<S extends Schema = Schema> {
+  db: BetterSQLite3Database<S>
+  /** Validates and stages an event; it is published only if the transaction commits. */
+  publish<T extends EventType>(type: T, data: EventData<T>, opts: PublishOptions): Event<T>
+}
+
+export interface OutboxRow {
+  seq: number
+  topic: string
+  key: string
+  value: string
+  headers: string
+}
+
+// Prepared once per connection: staging an event is one insert on the hot path.
+const statements = new WeakMap<Store, ReturnType<typeof prepare>>()
+function prepare(store: Store) {
+  const { sqlite } = store
+  return {
+    insert: sqlite.prepare(
+      'INSERT INTO mart_outbox (event_id, topic, key, value, headers, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    pending: sqlite.prepare<[number], OutboxRow>(
+      'SELECT seq, topic, key, value, headers FROM mart_outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?',
+    ),
+    markSent: sqlite.prepare('UPDATE mart_outbox SET sent_at = ? WHERE sent_at IS NULL AND seq <= ?'),
+    purge: sqlite.prepare('DELETE FROM mart_outbox WHERE sent_at IS NOT NULL AND sent_at < ?'),
+    countPending: sqlite.prepare<[], { n: number }>(
+      'SELECT count(*) AS n FROM mart_outbox WHERE sent_at IS NULL',
+    ),
+  }
+}
+export function outboxStatements(store: Store) {
+  let s = statements.get(store)
+  if (!s) {
+    s = prepare(store)
+    statements.set(store, s)
+  }
+  return s
+}
+
+/**
+ * Runs `fn` in one synchronous, immediate SQLite transaction: its writes and the events it stages
+ * commit together or not at all. `fn` must not await (better-sqlite3 transactions are synchronous).
+ * `context` ties staged events to the request or event that caused them.
+ */
+export function tx<S extends Schema, R>(
+  store: Store<S>,
+  fn: (t: Tx<S>) => R,
+  context?: Partial<EventContext>,
+): R {
+  const st = outboxStatements(store as Store)
+  let staged = 0
+  const t: Tx<S> = {
+    db: store.db,
+    publish(type, data, opts) {
+      const event = createEvent({
+        type,
+        data,
+        subject: opts.subject,
+        source: store.source,
+        correlationId: opts.correlationId ?? context?.correlationId,
+        causationId: opts.causationId ?? context?.causationId,
+      })
+      const traceparent = opts.traceparent ?? context?.traceparent
+      const headers: Record<string, string> = { 'content-type': 'application/json', 'event-type': type }
+      if (traceparent) headers.traceparent = traceparent
+      st.insert.run(
+        event.id,
+        catalog[type].topic,
+        event.subject,
+        encodeEvent(event),
+        JSON.stringify(headers),
+        Date.now(),
+      )
+      staged++
+      return event
+    },
+  }
+  const result = store.sqlite
+    .transaction(() => {
+      const r = fn(t)
+      if (r instanceof Promise) throw new TypeError('tx callback must be synchronous: do not await inside it')
+      return r
+    })
+    .immediate()
+  if (staged > 0) for (const wake of store.onStaged) wake()
+  return result
+}

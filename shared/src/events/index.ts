@@ -1,0 +1,3 @@
+export * from './catalog.ts'
+export * from './codec.ts'
+export * from './envelope.ts'

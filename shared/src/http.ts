@@ -1,0 +1,180 @@
+import { openapi } from '@elysiajs/openapi'
+import { Elysia, ValidationError } from 'elysia'
+import type { Logger } from 'pino'
+import {
+  type FieldError,
+  HttpProblem,
+  type Problem,
+  type ProblemKind,
+  problemTypes,
+  problemTypeUri,
+} from './errors.ts'
+import { errorFields } from './log.ts'
+import { type TraceContext, traceFrom } from './trace.ts'
+
+export interface HttpAppOptions {
+  service: string
+  log: Logger
+  /** Largest accepted request body in bytes (413 beyond it). */
+  bodyLimit: number
+  /** `/ready` answers 200 only while this holds (database open, bus connected). */
+  ready: () => boolean
+  title?: string
+  description?: string
+  version?: string
+  /** Extra OpenAPI document fields (security schemes, tags). */
+  documentation?: Record<string, unknown>
+}
+
+const PROBLEM_JSON = 'application/problem+json'
+
+/** Builds a problem response; only `problem` and the trace headers leave the service. */
+export function problemResponse(
+  problem: Problem,
+  trace: TraceContext | undefined,
+  headers: Record<string, string> = {},
+): Response {
+  const body: Problem = trace ? { ...problem, requestId: trace.requestId } : problem
+  return new Response(JSON.stringify(body), {
+    status: problem.status,
+    headers: {
+      'content-type': PROBLEM_JSON,
+      ...(trace ? { 'x-request-id': trace.requestId, traceparent: trace.traceparent } : {}),
+      ...headers,
+    },
+  })
+}
+
+const problemOf = (kind: ProblemKind, detail?: string, errors?: FieldError[]): Problem => {
+  const p: Problem = {
+    type: problemTypeUri(kind),
+    title: problemTypes[kind].title,
+    status: problemTypes[kind].status,
+  }
+  if (detail) p.detail = detail
+  if (errors) p.errors = errors
+  return p
+}
+
+/** What a request part failed; the submitted values are left out (they may be passwords). */
+function fieldErrors(err: ValidationError): FieldError[] {
+  const seen = new Set<string>()
+  const out: FieldError[] = []
+  for (const e of err.all) {
+    const path = `/${err.type}${'path' in e ? e.path : ''}`
+    if (seen.has(path)) continue
+    seen.add(path)
+    out.push({ path, message: 'message' in e ? String(e.message) : 'is not valid' })
+    if (out.length >= 20) break
+  }
+  return out
+}
+
+const kindByStatus: Record<number, ProblemKind> = {
+  400: 'bad-request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not-found',
+  409: 'conflict',
+  413: 'payload-too-large',
+  422: 'validation',
+  429: 'too-many-requests',
+  503: 'unavailable',
+}
+
+/**
+ * The Elysia app every service starts from: OpenAPI at /docs (spec at /docs/json), /health and
+ * /ready, errors as application/problem+json with a stable `type`, request id and W3C traceparent
+ * in and out, a per-request logger, a body size limit and an access log line per request.
+ */
+export function createHttpApp(opts: HttpAppOptions) {
+  const traces = new WeakMap<Request, TraceContext & { started: number }>()
+  const traceOf = (request: Request) => {
+    let t = traces.get(request)
+    if (!t) {
+      t = { ...traceFrom(request.headers), started: performance.now() }
+      traces.set(request, t)
+    }
+    return t
+  }
+
+  return new Elysia({ serve: { maxRequestBodySize: opts.bodyLimit } })
+    .use(
+      openapi({
+        path: '/docs',
+        specPath: '/docs/json',
+        exclude: { paths: ['/health', '/ready'] },
+        documentation: {
+          ...opts.documentation,
+          info: {
+            title: opts.title ?? `Mart ${opts.service} service`,
+            version: opts.version ?? '0.1.0',
+            description: opts.description ?? '',
+          },
+        },
+      }),
+    )
+    .onRequest(({ request, set }) => {
+      const trace = traceOf(request)
+      set.headers['x-request-id'] = trace.requestId
+      set.headers.traceparent = trace.traceparent
+      const length = Number(request.headers.get('content-length') ?? 0)
+      if (length > opts.bodyLimit) {
+        return problemResponse(problemOf('payload-too-large', `the limit is ${opts.bodyLimit} bytes`), trace)
+      }
+    })
+    .derive({ as: 'global' }, ({ request }) => {
+      const trace = traceOf(request)
+      return { trace, log: opts.log.child({ requestId: trace.requestId, traceId: trace.traceId }) }
+    })
+    .onError({ as: 'global' }, ({ code, error, request, path }) => {
+      const trace = traceOf(request)
+      const instance = path
+      if (error instanceof HttpProblem) {
+        return problemResponse({ ...error.toProblem(), instance }, trace, error.extra.headers)
+      }
+      if (error instanceof ValidationError || code === 'VALIDATION') {
+        const errors = error instanceof ValidationError ? fieldErrors(error) : []
+        return problemResponse({ ...problemOf('validation', undefined, errors), instance }, trace)
+      }
+      if (code === 'NOT_FOUND') return problemResponse({ ...problemOf('not-found'), instance }, trace)
+      if (code === 'PARSE') {
+        return problemResponse(
+          { ...problemOf('bad-request', 'the body is not valid for its content type'), instance },
+          trace,
+        )
+      }
+      const status = (error as { status?: unknown }).status
+      const kind = typeof status === 'number' ? kindByStatus[status] : undefined
+      if (kind) return problemResponse({ ...problemOf(kind), instance }, trace)
+      // Anything else is our fault: the details go to the log, never to the client.
+      opts.log.error(
+        { requestId: trace.requestId, method: request.method, path, ...errorFields(error) },
+        'request failed',
+      )
+      return problemResponse({ ...problemOf('internal'), instance }, trace)
+    })
+    .onAfterResponse({ as: 'global' }, ({ request, path, set }) => {
+      const trace = traceOf(request)
+      const line = {
+        requestId: trace.requestId,
+        method: request.method,
+        path,
+        status: typeof set.status === 'number' ? set.status : undefined,
+        ms: Math.round((performance.now() - trace.started) * 100) / 100,
+      }
+      if (path === '/health' || path === '/ready') opts.log.debug(line, 'request')
+      else opts.log.info(line, 'request')
+    })
+    .get('/health', () => ({ status: 'ok' as const }), { detail: { hide: true } })
+    .get(
+      '/ready',
+      ({ request }) =>
+        opts.ready()
+          ? { status: 'ready' as const }
+          : problemResponse(problemOf('unavailable', 'not ready'), traceOf(request)),
+      { detail: { hide: true } },
+    )
+}
+
+export type HttpApp = ReturnType<typeof createHttpApp>

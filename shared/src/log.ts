@@ -1,0 +1,64 @@
+import pino, { type Logger } from 'pino'
+import pretty from 'pino-pretty'
+
+export type { Logger } from 'pino'
+
+export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
+export type LogLevel = (typeof logLevels)[number]
+
+export interface LogOptions {
+  service: string
+  level?: LogLevel
+  /** Human-readable lines for a terminal; JSON lines otherwise. */
+  pretty?: boolean
+  /** Where lines go (stdout by default); tests pass a sink to read them. */
+  destination?: NodeJS.WritableStream
+}
+
+// Whatever shape a request or an event takes, these never reach a log line.
+const redact = {
+  paths: [
+    'password',
+    'currentPassword',
+    'newPassword',
+    'token',
+    'accessToken',
+    'refreshToken',
+    'secret',
+    'authorization',
+    'cookie',
+    '*.password',
+    '*.currentPassword',
+    '*.newPassword',
+    '*.passwordHash',
+    '*.token',
+    '*.accessToken',
+    '*.refreshToken',
+    '*.secret',
+    '*.authorization',
+    '*.cookie',
+    'headers["set-cookie"]',
+  ],
+  censor: '[redacted]',
+}
+
+/** The service's root logger: JSON lines with `service` on each, or pretty lines in development. */
+export function createLogger(opts: LogOptions): Logger {
+  const options = {
+    level: opts.level ?? 'info',
+    base: { service: opts.service },
+    redact,
+    timestamp: pino.stdTimeFunctions.isoTime,
+  }
+  if (opts.destination) return pino(options, opts.destination)
+  // pino-pretty as a synchronous stream, not a worker-thread transport: no lost lines at exit.
+  if (opts.pretty)
+    return pino(options, pretty({ sync: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' }))
+  return pino(options)
+}
+
+/** Serializes an error for a log line: name, message and stack stay inside the service. */
+export const errorFields = (err: unknown) =>
+  err instanceof Error
+    ? { err: { type: err.name, message: err.message, stack: err.stack } }
+    : { err: String(err) }

@@ -1,0 +1,183 @@
+import { join } from 'node:path'
+import type { Static, TObject } from '@sinclair/typebox'
+import type { AnyElysia } from 'elysia'
+import { consume, type Handlers, topicsOf } from './bus/consumer.ts'
+import { createBus } from './bus/create.ts'
+import { OutboxRelay } from './bus/relay.ts'
+import type { Bus, Subscription } from './bus/types.ts'
+import { type BaseConfig, loadConfig } from './config.ts'
+import { openStore, type Schema, type Store } from './db/open.ts'
+import { dlqTopic, type Topic } from './events/index.ts'
+import { createLogger, errorFields, type Logger } from './log.ts'
+import { backoffDelay, sleep } from './retry.ts'
+
+/** What a service's `build` gets: its configuration, logger, database and bus, ready to use. */
+export interface ServiceRuntime<S extends Schema, C extends BaseConfig> {
+  name: string
+  config: C
+  log: Logger
+  store: Store<S>
+  bus: Bus
+  /** True while the service can do all its work: database open and bus set up and connected. */
+  ready(): boolean
+}
+
+/** What a service builds: its routes, its event handlers and anything of its own to stop. */
+export interface ServiceParts<S extends Schema> {
+  app: AnyElysia
+  handlers?: Handlers<S>
+  stop?: () => Promise<void> | void
+}
+
+/** Everything the platform needs to know to run a service, in one process or beside the others. */
+export interface ServiceDefinition<S extends Schema = Schema, CS extends TObject = TObject> {
+  name: string
+  /** Its configuration schema (BaseConfig plus its own settings; see serviceConfig). */
+  config: CS
+  schema?: S
+  migrationsFolder?: string
+  /** Topics it produces to. */
+  publishes: Topic[]
+  build(rt: ServiceRuntime<S, Static<CS> & BaseConfig>): ServiceParts<S>
+}
+
+export interface RunningService<S extends Schema = Schema> {
+  name: string
+  app: AnyElysia
+  config: BaseConfig & { PORT: number }
+  log: Logger
+  store: Store<S>
+  bus: Bus
+  relay: OutboxRelay
+  ready(): boolean
+  /** Drains handlers, flushes the outbox and closes the bus (if it owns it) and the database. */
+  stop(): Promise<void>
+}
+
+export interface StartOptions {
+  env?: Record<string, string | undefined>
+  /** A bus shared with other services (embedded mode); the service then does not close it. */
+  bus?: Bus
+  log?: Logger
+}
+
+/**
+ * Opens the service's database, starts its outbox relay and subscribes its handlers. The bus is set
+ * up in the background, retried until the broker answers: HTTP serves meanwhile, /ready says not yet.
+ */
+export async function startService<S extends Schema, CS extends TObject>(
+  def: ServiceDefinition<S, CS>,
+  opts: StartOptions = {},
+): Promise<RunningService<S>> {
+  const config = loadConfig(def.name, def.config, opts.env ?? process.env) as Static<CS> &
+    BaseConfig & { PORT: number }
+  const log =
+    opts.log ??
+    createLogger({
+      service: def.name,
+      level: config.LOG_LEVEL,
+      pretty: config.LOG_PRETTY ?? (config.NODE_ENV === 'development' && process.stdout.isTTY),
+    })
+  const store = openStore({
+    file: join(config.DATA_DIR, `${def.name}.db`),
+    source: def.name,
+    schema: def.schema,
+    migrationsFolder: def.migrationsFolder,
+  })
+  const bus = opts.bus ?? createBus(config, def.name, log)
+  const relay = new OutboxRelay(store, bus, log.child({ component: 'outbox' }), {
+    outboxRetentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
+    inboxRetentionMs: config.INBOX_RETENTION_HOURS * 3_600_000,
+  })
+  let busSetUp = false
+  let stopping = false
+  let subscription: Subscription | null = null
+  const ready = () => !stopping && busSetUp && bus.isReady()
+  const parts = def.build({ name: def.name, config, log, store, bus, ready })
+  const consumed = parts.handlers ? topicsOf(parts.handlers as Handlers<Schema>) : []
+
+  async function setUpBus() {
+    for (let attempt = 1; !stopping; attempt++) {
+      try {
+        await bus.connect()
+        await bus.ensureTopics([...new Set([...def.publishes, ...consumed].flatMap((t) => [t, dlqTopic(t)]))])
+        relay.start()
+        if (parts.handlers && !stopping) {
+          subscription = await consume({ bus, store, group: def.name, handlers: parts.handlers, log })
+        }
+        busSetUp = true
+        return
+      } catch (err) {
+        const delay = backoffDelay(attempt, { initialMs: 500, maxMs: 10_000 })
+        log.warn({ attempt, retryInMs: delay, ...errorFields(err) }, 'bus not available yet')
+        await sleep(delay)
+      }
+    }
+  }
+  const settingUp = setUpBus()
+  // Embedded mode and tests want a usable service on return; Kafka may take a moment.
+  await Promise.race([settingUp, sleep(bus.transport === 'memory' ? 60_000 : 15_000)])
+
+  return {
+    name: def.name,
+    app: parts.app,
+    config,
+    log,
+    store,
+    bus,
+    relay,
+    ready,
+    async stop() {
+      stopping = true
+      await settingUp
+      await subscription?.close()
+      await parts.stop?.()
+      await relay.stop()
+      if (!opts.bus) await bus.close()
+      store.close()
+    },
+  }
+}
+
+/**
+ * Runs one service as its own process: listens on HOST:PORT and, on SIGTERM or SIGINT, stops
+ * accepting, lets in-flight requests finish, drains handlers, flushes the outbox and exits.
+ */
+export async function runStandalone<S extends Schema, CS extends TObject>(def: ServiceDefinition<S, CS>) {
+  let service: RunningService<S>
+  try {
+    service = await startService(def)
+  } catch (err) {
+    process.stderr.write(`${def.name} failed to start: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.exit(1)
+  }
+  const { app, config, log } = service
+  app.listen({ hostname: config.HOST, port: config.PORT })
+  log.info(
+    { url: `http://${config.HOST}:${app.server?.port}`, bus: service.bus.transport },
+    `${def.name} listening`,
+  )
+  let stopping = false
+  const shutdown = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'shutting down')
+    const timer = setTimeout(() => {
+      log.error('shutdown timed out; exiting')
+      process.exit(1)
+    }, config.SHUTDOWN_TIMEOUT_MS)
+    try {
+      await app.stop() // stop accepting, wait for in-flight requests
+      await service.stop()
+      clearTimeout(timer)
+      log.info('stopped')
+      process.exit(0)
+    } catch (err) {
+      log.error(errorFields(err), 'shutdown failed')
+      process.exit(1)
+    }
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+  return service
+}

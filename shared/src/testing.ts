@@ -1,0 +1,58 @@
+import { describe, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pino from 'pino'
+import { sleep } from './retry.ts'
+
+/** A fresh directory under the system temp dir; removed by the returned cleanup. */
+export function tempDir(prefix = 'mart-'): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** A logger that writes nothing (LOG_LEVEL=debug in the environment turns test logs on). */
+export const testLogger = (service = 'test') =>
+  pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent', base: { service } })
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws `what`). */
+export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await check()
+    if (v) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await sleep(10)
+  }
+}
+
+/** The brokers of the test Kafka (set by `bun run test` when it started one). */
+export const kafkaBrokers = (): string[] | null => {
+  const b = process.env.KAFKA_BROKERS
+  return b ? b.split(',') : null
+}
+
+/** A topic prefix no other test run uses: every test gets fresh topics and groups. */
+export const uniquePrefix = () => `test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}.`
+
+/**
+ * A describe block that needs the real Kafka broker. Without one it is skipped with a loud line,
+ * except in CI (CI=true), where a missing broker is a failure: a Kafka suite never silently skips.
+ */
+export function describeKafka(name: string, fn: (brokers: string[]) => void): void {
+  const brokers = kafkaBrokers()
+  if (brokers) {
+    describe(name, () => fn(brokers))
+    return
+  }
+  if (process.env.CI === 'true') {
+    describe(name, () => {
+      test('needs Kafka', () => {
+        throw new Error('CI=true but KAFKA_BROKERS is not set: Kafka-backed suites must run in CI')
+      })
+    })
+    return
+  }
+  console.warn(`\n!!! SKIPPED (no Kafka: KAFKA_BROKERS unset): ${name}\n`)
+  describe.skip(name, () => fn([]))
+}

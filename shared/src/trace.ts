@@ -1,0 +1,28 @@
+/** What identifies one request across services and logs. */
+export interface TraceContext {
+  requestId: string
+  traceId: string
+  spanId: string
+  /** W3C traceparent for this hop: the caller's trace id, our span id. */
+  traceparent: string
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+const hex = (bytes: number) => Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('hex')
+
+/** Continues the caller's trace when its headers are well formed; starts a new one otherwise. */
+export function traceFrom(headers: Headers): TraceContext {
+  const incoming = TRACEPARENT.exec(headers.get('traceparent') ?? '')
+  const traceId = incoming && !/^0+$/.test(incoming[1] as string) ? (incoming[1] as string) : hex(16)
+  const flags = incoming?.[3] ?? '01'
+  const spanId = hex(8)
+  const given = headers.get('x-request-id')
+  return {
+    requestId: given && REQUEST_ID.test(given) ? given : crypto.randomUUID(),
+    traceId,
+    spanId,
+    traceparent: `00-${traceId}-${spanId}-${flags}`,
+  }
+}
