@@ -70,6 +70,12 @@ function fieldErrors(err: ValidationError): FieldError[] {
   return out
 }
 
+const pathOf = (url: string) => {
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  const end = url.indexOf('?', start)
+  return start < 0 ? '/' : url.slice(start, end < 0 ? undefined : end)
+}
+
 const kindByStatus: Record<number, ProblemKind> = {
   400: 'bad-request',
   401: 'unauthorized',
@@ -88,7 +94,8 @@ const kindByStatus: Record<number, ProblemKind> = {
  * in and out, a per-request logger, a body size limit and an access log line per request.
  */
 export function createHttpApp(opts: HttpAppOptions) {
-  const traces = new WeakMap<Request, TraceContext & { started: number }>()
+  // Per-request state: the trace, when it started and, for problems, the status sent.
+  const traces = new WeakMap<Request, TraceContext & { started: number; status?: number }>()
   const traceOf = (request: Request) => {
     let t = traces.get(request)
     if (!t) {
@@ -96,6 +103,11 @@ export function createHttpApp(opts: HttpAppOptions) {
       traces.set(request, t)
     }
     return t
+  }
+  const fail = (request: Request, problem: Problem, headers?: Record<string, string>) => {
+    const trace = traceOf(request)
+    trace.status = problem.status
+    return problemResponse(problem, trace, headers)
   }
 
   return new Elysia({ serve: { maxRequestBodySize: opts.bodyLimit } })
@@ -120,47 +132,48 @@ export function createHttpApp(opts: HttpAppOptions) {
       set.headers.traceparent = trace.traceparent
       const length = Number(request.headers.get('content-length') ?? 0)
       if (length > opts.bodyLimit) {
-        return problemResponse(problemOf('payload-too-large', `the limit is ${opts.bodyLimit} bytes`), trace)
+        return fail(request, problemOf('payload-too-large', `the limit is ${opts.bodyLimit} bytes`))
       }
     })
     .derive({ as: 'global' }, ({ request }) => {
       const trace = traceOf(request)
       return { trace, log: opts.log.child({ requestId: trace.requestId, traceId: trace.traceId }) }
     })
-    .onError({ as: 'global' }, ({ code, error, request, path }) => {
+    .onError({ as: 'global' }, ({ code, error, request }) => {
       const trace = traceOf(request)
-      const instance = path
+      const instance = pathOf(request.url)
       if (error instanceof HttpProblem) {
-        return problemResponse({ ...error.toProblem(), instance }, trace, error.extra.headers)
+        return fail(request, { ...error.toProblem(), instance }, error.extra.headers)
       }
       if (error instanceof ValidationError || code === 'VALIDATION') {
         const errors = error instanceof ValidationError ? fieldErrors(error) : []
-        return problemResponse({ ...problemOf('validation', undefined, errors), instance }, trace)
+        return fail(request, { ...problemOf('validation', undefined, errors), instance })
       }
-      if (code === 'NOT_FOUND') return problemResponse({ ...problemOf('not-found'), instance }, trace)
+      if (code === 'NOT_FOUND') return fail(request, { ...problemOf('not-found'), instance })
       if (code === 'PARSE') {
-        return problemResponse(
-          { ...problemOf('bad-request', 'the body is not valid for its content type'), instance },
-          trace,
-        )
+        return fail(request, {
+          ...problemOf('bad-request', 'the body is not valid for its content type'),
+          instance,
+        })
       }
       const status = (error as { status?: unknown }).status
       const kind = typeof status === 'number' ? kindByStatus[status] : undefined
-      if (kind) return problemResponse({ ...problemOf(kind), instance }, trace)
+      if (kind) return fail(request, { ...problemOf(kind), instance })
       // Anything else is our fault: the details go to the log, never to the client.
       opts.log.error(
-        { requestId: trace.requestId, method: request.method, path, ...errorFields(error) },
+        { requestId: trace.requestId, method: request.method, path: instance, ...errorFields(error) },
         'request failed',
       )
-      return problemResponse({ ...problemOf('internal'), instance }, trace)
+      return fail(request, { ...problemOf('internal'), instance })
     })
-    .onAfterResponse({ as: 'global' }, ({ request, path, set }) => {
+    .onAfterResponse({ as: 'global' }, ({ request, set, responseValue }) => {
       const trace = traceOf(request)
+      const path = pathOf(request.url)
       const line = {
         requestId: trace.requestId,
         method: request.method,
         path,
-        status: typeof set.status === 'number' ? set.status : undefined,
+        status: trace.status ?? (responseValue instanceof Response ? responseValue.status : set.status),
         ms: Math.round((performance.now() - trace.started) * 100) / 100,
       }
       if (path === '/health' || path === '/ready') opts.log.debug(line, 'request')
@@ -170,9 +183,7 @@ export function createHttpApp(opts: HttpAppOptions) {
     .get(
       '/ready',
       ({ request }) =>
-        opts.ready()
-          ? { status: 'ready' as const }
-          : problemResponse(problemOf('unavailable', 'not ready'), traceOf(request)),
+        opts.ready() ? { status: 'ready' as const } : fail(request, problemOf('unavailable', 'not ready')),
       { detail: { hide: true } },
     )
 }

@@ -1,0 +1,107 @@
+import { MemoryBus } from './bus/memory.ts'
+import { BaseConfig, loadConfig } from './config.ts'
+import { problemTypes, problemTypeUri } from './errors.ts'
+import { problemResponse } from './http.ts'
+import { createLogger, errorFields, type Logger } from './log.ts'
+import { type RunningService, type ServiceDefinition, startService } from './service.ts'
+import { GATEWAY_PORT, routeFor, type ServiceName } from './services.ts'
+
+export interface EmbeddedOptions {
+  env?: Record<string, string | undefined>
+  /** Port of the single HTTP listener (8000; 0 picks a free one). */
+  port?: number
+  log?: Logger
+}
+
+export interface Embedded {
+  url: string
+  services: RunningService[]
+  /** Answers a request the way the listener does (for tests). */
+  fetch(request: Request): Promise<Response>
+  stop(): Promise<void>
+}
+
+const notFound = (path: string) =>
+  problemResponse(
+    {
+      type: problemTypeUri('not-found'),
+      title: problemTypes['not-found'].title,
+      status: 404,
+      instance: path,
+    },
+    undefined,
+  )
+
+/**
+ * The embedded default: every service in this process on one in-process bus, behind one listener
+ * that routes `/api/...` exactly as the gateway does.
+ */
+export async function startEmbedded(
+  defs: ServiceDefinition<any, any>[],
+  opts: EmbeddedOptions = {},
+): Promise<Embedded> {
+  const env = opts.env ?? process.env
+  const config = loadConfig('embedded', BaseConfig, env)
+  const log =
+    opts.log ??
+    createLogger({
+      service: 'mart',
+      level: config.LOG_LEVEL,
+      pretty: config.LOG_PRETTY ?? (config.NODE_ENV === 'development' && process.stdout.isTTY),
+    })
+  const bus = new MemoryBus({ partitions: config.KAFKA_TOPIC_PARTITIONS, log })
+  const running: RunningService[] = []
+  for (const def of defs) {
+    running.push(await startService(def, { env, bus, log: log.child({ service: def.name }) }))
+  }
+  const byName = new Map(running.map((s) => [s.name as ServiceName, s]))
+  const names = [...byName.keys()]
+
+  async function fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url)
+    if (url.pathname === '/health') return Response.json({ status: 'ok' })
+    if (url.pathname === '/ready') {
+      const notReady = running.filter((s) => !s.ready()).map((s) => s.name)
+      return Response.json(
+        { status: notReady.length ? 'not ready' : 'ready', notReady },
+        { status: notReady.length ? 503 : 200 },
+      )
+    }
+    if (url.pathname === '/' || url.pathname === '/api') {
+      return Response.json({ services: names.map((n) => ({ name: n, docs: `/api/${n}/docs` })) })
+    }
+    const route = routeFor(url.pathname, names)
+    const service = route && byName.get(route.service)
+    if (!route || !service) return notFound(url.pathname)
+    if (route.path === url.pathname) return service.app.handle(request)
+    url.pathname = route.path
+    return service.app.handle(
+      new Request(url.toString(), { method: request.method, headers: request.headers, body: request.body }),
+    )
+  }
+
+  const server = Bun.serve({
+    hostname: config.HOST,
+    port: opts.port ?? Number(env.PORT ?? GATEWAY_PORT),
+    maxRequestBodySize: config.HTTP_BODY_LIMIT,
+    fetch,
+    error(err) {
+      log.error(errorFields(err), 'request failed')
+      return problemResponse(
+        { type: problemTypeUri('internal'), title: problemTypes.internal.title, status: 500 },
+        undefined,
+      )
+    },
+  })
+
+  return {
+    url: `http://${config.HOST}:${server.port}`,
+    services: running,
+    fetch,
+    async stop() {
+      await server.stop() // lets in-flight requests finish
+      for (const s of running.reverse()) await s.stop()
+      await bus.close()
+    },
+  }
+}

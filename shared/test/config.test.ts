@@ -1,0 +1,61 @@
+import { describe, expect, test } from 'bun:test'
+import { Type } from '@sinclair/typebox'
+import { ConfigError, loadConfig, serviceConfig } from '../src/config.ts'
+
+const schema = serviceConfig(8005, { ADMIN_PASSWORD: Type.String({ minLength: 8 }) })
+
+describe('config', () => {
+  test('embedded defaults need no environment beyond what a service requires', () => {
+    const c = loadConfig('user', serviceConfig(8005, {}), {})
+    expect(c).toMatchObject({
+      NODE_ENV: 'development',
+      PORT: 8005,
+      DATA_DIR: './data',
+      HOST: '127.0.0.1',
+      KAFKA_BROKERS: '',
+      KAFKA_TOPIC_PARTITIONS: 3,
+      LOG_LEVEL: 'info',
+    })
+  })
+
+  test('converts numbers and booleans from strings', () => {
+    const c = loadConfig('user', schema, {
+      PORT: '9000',
+      LOG_PRETTY: 'false',
+      ADMIN_PASSWORD: 'long enough',
+      KAFKA_BROKERS: '127.0.0.1:9092,127.0.0.1:9093',
+    })
+    expect(c.PORT).toBe(9000)
+    expect(c.LOG_PRETTY).toBe(false)
+    expect(c.KAFKA_BROKERS).toBe('127.0.0.1:9092,127.0.0.1:9093')
+  })
+
+  test('lists every bad or missing variable in one error, without echoing values', () => {
+    let err: unknown
+    try {
+      loadConfig('user', schema, {
+        PORT: 'eighty',
+        LOG_LEVEL: 'loud',
+        KAFKA_BROKERS: 'no port here',
+        NODE_ENV: 'prod',
+      })
+    } catch (e) {
+      err = e
+    }
+    expect(err).toBeInstanceOf(ConfigError)
+    const { problems, message } = err as ConfigError
+    const keys = problems.map((p) => p.split(':')[0])
+    expect(new Set(keys)).toEqual(
+      new Set(['PORT', 'LOG_LEVEL', 'KAFKA_BROKERS', 'NODE_ENV', 'ADMIN_PASSWORD']),
+    )
+    expect(message).toStartWith('invalid configuration for user:')
+    expect(message).toContain('ADMIN_PASSWORD: missing')
+    expect(message).not.toContain('eighty')
+    expect(message).not.toContain('no port here')
+  })
+
+  test('ignores variables it does not know', () => {
+    const c = loadConfig('user', serviceConfig(8005, {}), { UNRELATED: 'x' }) as Record<string, unknown>
+    expect(c.UNRELATED).toBeUndefined()
+  })
+})

@@ -1,0 +1,93 @@
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { join } from 'node:path'
+import { openStore, outboxStatements, startEmbedded } from '../src/index.ts'
+import { tempDir, testLogger, waitFor } from '../src/testing.ts'
+import { definition } from './fixtures/demo-service.ts'
+
+describe('embedded mode', () => {
+  let tmp: ReturnType<typeof tempDir>
+  beforeEach(() => {
+    tmp = tempDir()
+  })
+  afterEach(() => tmp.cleanup())
+
+  test('serves each service under its gateway prefix and runs its handlers on the in-process bus', async () => {
+    const mart = await startEmbedded([definition], { env: { DATA_DIR: tmp.dir }, port: 0, log: testLogger() })
+    try {
+      const created = await fetch(`${mart.url}/api/products`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'req-42' },
+        body: JSON.stringify({ id: 'lamp' }),
+      })
+      expect(created.status).toBe(201)
+      // The event went through the outbox and the bus, and kept the request id as correlation.
+      const seen = await waitFor(async () => {
+        const r = await fetch(`${mart.url}/api/products/seen/lamp`)
+        return r.status === 200 ? r.json() : null
+      }, 'the event handled')
+      expect(seen).toEqual({ id: 'lamp', correlationId: 'req-42' })
+
+      const docs = await fetch(`${mart.url}/api/product/docs/json`)
+      expect(docs.status).toBe(200)
+      expect(Object.keys(((await docs.json()) as { paths: object }).paths)).toContain('/api/products')
+      expect((await fetch(`${mart.url}/api/product/docs`)).headers.get('content-type')).toContain('text/html')
+      expect((await fetch(`${mart.url}/ready`)).status).toBe(200)
+      const unknown = await fetch(`${mart.url}/api/orders`)
+      expect(unknown.status).toBe(404)
+      expect(unknown.headers.get('content-type')).toBe('application/problem+json')
+    } finally {
+      await mart.stop()
+    }
+  })
+})
+
+describe('standalone service', () => {
+  let tmp: ReturnType<typeof tempDir>
+  beforeEach(() => {
+    tmp = tempDir()
+  })
+  afterEach(() => tmp.cleanup())
+
+  test('on SIGTERM finishes in-flight requests, flushes the outbox and exits 0', async () => {
+    const child = Bun.spawn(['bun', join(import.meta.dir, 'fixtures', 'demo-service.ts')], {
+      env: {
+        ...process.env,
+        DATA_DIR: tmp.dir,
+        PORT: '0',
+        KAFKA_BROKERS: '',
+        LOG_LEVEL: 'info',
+        LOG_PRETTY: 'false',
+      },
+      stdout: 'pipe',
+      stderr: 'inherit',
+    })
+    const lines: string[] = []
+    const reader = (async () => {
+      const decoder = new TextDecoder()
+      for await (const chunk of child.stdout) lines.push(...decoder.decode(chunk).split('\n').filter(Boolean))
+    })()
+    const listening = await waitFor(
+      () => lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'product listening'),
+      'the service to listen',
+    )
+    const url = listening.url as string
+    const slow = fetch(`${url}/api/products/slow?ms=500`)
+    await Bun.sleep(100)
+    const created = await fetch(`${url}/api/products`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'last' }),
+    })
+    expect(created.status).toBe(201)
+    child.kill('SIGTERM')
+    const res = await slow
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ slept: true })
+    expect(await child.exited).toBe(0)
+    await reader
+    expect(lines.map((l) => JSON.parse(l).msg)).toContain('stopped')
+    const db = openStore({ file: join(tmp.dir, 'product.db'), source: 'product' })
+    expect(outboxStatements(db).countPending.get()?.n).toBe(0)
+    db.close()
+  })
+})
