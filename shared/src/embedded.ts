@@ -37,6 +37,7 @@ const notFound = (path: string) =>
  * that routes `/api/...` exactly as the gateway does.
  */
 export async function startEmbedded(
+  // biome-ignore lint/suspicious/noExplicitAny: each service has its own schema and config types
   defs: ServiceDefinition<any, any>[],
   opts: EmbeddedOptions = {},
 ): Promise<Embedded> {

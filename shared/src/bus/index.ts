@@ -1,5 +1,6 @@
 export * from './consumer.ts'
 export * from './create.ts'
+export * from './dlq.ts'
 export * from './kafka.ts'
 export * from './memory.ts'
 export * from './relay.ts'
