@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { join } from 'node:path'
+import { KafkaBus } from '../src/index.ts'
+import { describeKafka, tempDir, testLogger, waitFor } from '../src/testing.ts'
+import { consumer, producer } from './support/harness.ts'
+
+// A broker of its own, so this suite can stop and restart it without disturbing the others.
+const PORT = 19092
+const launcher = join(import.meta.dir, '..', '..', 'scripts', 'kafka.sh')
+
+describeKafka('kafka: the broker goes away and comes back', () => {
+  const tmp = tempDir('mart-kafka-restart-')
+  const broker = (action: 'start' | 'stop', keepData = false) => {
+    const r = Bun.spawnSync(['bash', launcher, action], {
+      env: {
+        ...process.env,
+        KAFKA_PORT: String(PORT),
+        KAFKA_HOME_DIR: join(tmp.dir, 'broker'),
+        KAFKA_KEEP_DATA: keepData ? '1' : '0',
+      },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    if (r.exitCode !== 0) throw new Error(`kafka.sh ${action} failed: ${r.stderr.toString()}`)
+  }
+
+  beforeAll(() => broker('start'), 120_000)
+  afterAll(() => {
+    broker('stop')
+    tmp.cleanup()
+  })
+
+  test(
+    'commits made while it is away are published and consumed once it is back',
+    async () => {
+      const bus = new KafkaBus({ brokers: [`127.0.0.1:${PORT}`], clientId: 'restart', log: testLogger('kafka') })
+      await bus.ensureTopics(['product.events', 'product.events.dlq'])
+      const c = await consumer(tmp.dir, bus, 'survivor')
+      const p = producer(tmp.dir, bus)
+      p.relay.start()
+      p.create('before')
+      await waitFor(() => c.applied().length === 1, 'the first event')
+
+      broker('stop')
+      for (let i = 0; i < 5; i++) p.create(`during-${i}`, 'k')
+      await Bun.sleep(1000)
+      expect(p.relay.pending()).toBe(5) // nowhere to send them: they wait in the outbox
+
+      broker('start', true)
+      await waitFor(() => c.applied().length === 6, 'the events committed during the outage', 90_000)
+      expect(c.applied().map((r) => r.id)).toEqual(['before', ...Array.from({ length: 5 }, (_, i) => `during-${i}`)])
+      expect(p.relay.pending()).toBe(0)
+
+      await c.stop()
+      await p.stop()
+      await bus.close()
+    },
+    180_000,
+  )
+})
