@@ -30,31 +30,34 @@ describeKafka('kafka: the broker goes away and comes back', () => {
     tmp.cleanup()
   })
 
-  test(
-    'commits made while it is away are published and consumed once it is back',
-    async () => {
-      const bus = new KafkaBus({ brokers: [`127.0.0.1:${PORT}`], clientId: 'restart', log: testLogger('kafka') })
-      await bus.ensureTopics(['product.events', 'product.events.dlq'])
-      const c = await consumer(tmp.dir, bus, 'survivor')
-      const p = producer(tmp.dir, bus)
-      p.relay.start()
-      p.create('before')
-      await waitFor(() => c.applied().length === 1, 'the first event')
+  test('commits made while it is away are published and consumed once it is back', async () => {
+    const bus = new KafkaBus({
+      brokers: [`127.0.0.1:${PORT}`],
+      clientId: 'restart',
+      log: testLogger('kafka'),
+    })
+    await bus.ensureTopics(['product.events', 'product.events.dlq'])
+    const c = await consumer(tmp.dir, bus, 'survivor')
+    const p = producer(tmp.dir, bus)
+    p.relay.start()
+    p.create('before')
+    await waitFor(() => c.applied().length === 1, 'the first event')
 
-      broker('stop')
-      for (let i = 0; i < 5; i++) p.create(`during-${i}`, 'k')
-      await Bun.sleep(1000)
-      expect(p.relay.pending()).toBe(5) // nowhere to send them: they wait in the outbox
+    broker('stop')
+    for (let i = 0; i < 5; i++) p.create(`during-${i}`, 'k')
+    await Bun.sleep(1000)
+    expect(p.relay.pending()).toBe(5) // nowhere to send them: they wait in the outbox
 
-      broker('start', true)
-      await waitFor(() => c.applied().length === 6, 'the events committed during the outage', 90_000)
-      expect(c.applied().map((r) => r.id)).toEqual(['before', ...Array.from({ length: 5 }, (_, i) => `during-${i}`)])
-      expect(p.relay.pending()).toBe(0)
+    broker('start', true)
+    await waitFor(() => c.applied().length === 6, 'the events committed during the outage', 90_000)
+    expect(c.applied().map((r) => r.id)).toEqual([
+      'before',
+      ...Array.from({ length: 5 }, (_, i) => `during-${i}`),
+    ])
+    expect(p.relay.pending()).toBe(0)
 
-      await c.stop()
-      await p.stop()
-      await bus.close()
-    },
-    180_000,
-  )
+    await c.stop()
+    await p.stop()
+    await bus.close()
+  }, 180_000)
 })
