@@ -5,7 +5,8 @@
 #   bash scripts/kafka.sh start | stop | status
 # Env: KAFKA_PORT (9092; the controller uses KAFKA_PORT+1), KAFKA_HOME_DIR (.cache/kafka: properties,
 #      pid, broker.log, data), KAFKA_KEEP_DATA=1 (start on the existing log dir instead of a fresh one:
-#      for restart tests; the cluster id is fixed so a kept dir always matches).
+#      for restart tests; the cluster id is fixed so a kept dir always matches),
+#      KAFKA_JVM_OPTS (heap and GC; default -Xms256m -Xmx512m -XX:+UseSerialGC, sized for a 2-core box).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -120,7 +121,7 @@ start() {
   cp="$(classpath)"
   write_props
   if [[ "${KAFKA_KEEP_DATA:-0}" != 1 ]]; then rm -rf "$data"; fi
-  local jvm=(java -Xms256m -Xmx512m -XX:+UseSerialGC -Djava.awt.headless=true -cp "$cp")
+  local jvm=(java ${KAFKA_JVM_OPTS:--Xms256m -Xmx512m -XX:+UseSerialGC} -Djava.awt.headless=true -cp "$cp")
   if ! "${jvm[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$props" --ignore-formatted \
     >"$home/format.log" 2>&1; then
     echo "kafka.sh: formatting $data failed:" >&2

@@ -23,6 +23,8 @@ export const BaseConfig = Type.Object({
   KAFKA_TOPIC_PREFIX: Type.String({ default: '', pattern: '^[a-zA-Z0-9._-]*$', maxLength: 100 }),
   /** Largest request body accepted, in bytes. */
   HTTP_BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 100 * 1024 * 1024, default: 1024 * 1024 }),
+  /** WAL checkpoints run on a worker thread every this many ms (0: SQLite's own, on the writer). */
+  SQLITE_CHECKPOINT_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 250 }),
   OUTBOX_RETENTION_HOURS: Type.Number({ exclusiveMinimum: 0, default: 168 }),
   INBOX_RETENTION_HOURS: Type.Number({ exclusiveMinimum: 0, default: 168 }),
   /** How long a stopping service waits for in-flight work before it exits anyway. */

@@ -83,6 +83,7 @@ export async function startService<S extends Schema, CS extends TObject>(
     source: def.name,
     schema: def.schema,
     migrationsFolder: def.migrationsFolder,
+    backgroundCheckpointMs: config.SQLITE_CHECKPOINT_MS || undefined,
   })
   const bus = opts.bus ?? createBus(config, def.name, log)
   const relay = new OutboxRelay(store, bus, log.child({ component: 'outbox' }), {

@@ -58,6 +58,9 @@ export class KafkaBus implements Bus {
         () =>
         ({ namespace, level, log: entry }: LogEntry) => {
           const { message, timestamp: _t, logger: _l, ...extra } = entry
+          // We bound the producer's retries on purpose (the relay retries with backoff and stays
+          // responsive to shutdown); a resend that duplicates a message is absorbed by the inboxes.
+          if (message.startsWith('Limiting retries for the idempotent producer')) return
           log[levels[level] ?? 'info']({ namespace, ...extra }, message)
         },
     })

@@ -25,7 +25,16 @@ export interface OpenOptions<S extends Schema> {
   schema?: S
   /** The service's drizzle-kit migrations; applied after the platform's own. */
   migrationsFolder?: string
+  /**
+   * Checkpoint the WAL from a worker thread every this many ms instead of on the committing
+   * thread: a checkpoint fsyncs, and on the event loop that is a pause of milliseconds.
+   */
+  backgroundCheckpointMs?: number
 }
+
+// Safety net when checkpoints run in the background: the writer checkpoints by itself only if the
+// worker has fallen this far behind (pages, about 40 MB of WAL).
+const FALLBACK_AUTOCHECKPOINT = 10_000
 
 const platformMigrations = join(import.meta.dir, '..', '..', 'drizzle')
 
@@ -41,12 +50,22 @@ export function openStore<S extends Schema = Schema>(opts: OpenOptions<S>): Stor
   const db = drizzle({ client: sqlite, schema: opts.schema ?? ({} as S) })
   migrate(db, { migrationsFolder: platformMigrations, migrationsTable: '__mart_platform_migrations' })
   if (opts.migrationsFolder) migrate(db, { migrationsFolder: opts.migrationsFolder })
+  let worker: Worker | null = null
+  if (opts.backgroundCheckpointMs && opts.file !== ':memory:') {
+    sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT}`)
+    worker = new Worker(new URL('./checkpoint-worker.ts', import.meta.url))
+    worker.postMessage({ file: opts.file, intervalMs: opts.backgroundCheckpointMs })
+    worker.unref()
+  }
   return {
     file: opts.file,
     source: opts.source,
     db,
     sqlite,
     onStaged: new Set(),
-    close: () => sqlite.close(),
+    close: () => {
+      worker?.terminate()
+      sqlite.close()
+    },
   }
 }

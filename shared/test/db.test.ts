@@ -1,0 +1,41 @@
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { statSync } from 'node:fs'
+import { join } from 'node:path'
+import { openStore } from '../src/index.ts'
+import { tempDir, waitFor } from '../src/testing.ts'
+
+describe('service database', () => {
+  let tmp: ReturnType<typeof tempDir>
+  beforeEach(() => {
+    tmp = tempDir()
+  })
+  afterEach(() => tmp.cleanup())
+
+  test('opens with WAL, NORMAL sync, foreign keys and a busy timeout, and applies the platform migrations', () => {
+    const store = openStore({ file: join(tmp.dir, 'svc.db'), source: 'svc' })
+    const pragma = (p: string) => store.sqlite.pragma(p, { simple: true })
+    expect(pragma('journal_mode')).toBe('wal')
+    expect(pragma('synchronous')).toBe(1) // NORMAL
+    expect(pragma('foreign_keys')).toBe(1)
+    expect(pragma('busy_timeout')).toBe(5000)
+    const tables = store.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()
+    expect(tables.map((t) => (t as { name: string }).name)).toEqual(
+      expect.arrayContaining(['mart_outbox', 'mart_inbox']),
+    )
+    store.close()
+    // Reopening migrates nothing twice.
+    openStore({ file: join(tmp.dir, 'svc.db'), source: 'svc' }).close()
+  })
+
+  test('checkpoints the WAL from a worker thread, not from the committing thread', async () => {
+    const file = join(tmp.dir, 'svc.db')
+    const store = openStore({ file, source: 'svc', backgroundCheckpointMs: 20 })
+    store.sqlite.exec('CREATE TABLE t (v TEXT)')
+    const sizeBefore = statSync(file).size
+    const insert = store.sqlite.prepare('INSERT INTO t (v) VALUES (?)')
+    // Far fewer pages than the writer's fallback threshold: only the worker can move them.
+    for (let i = 0; i < 200; i++) insert.run('x'.repeat(1000))
+    await waitFor(() => statSync(file).size > sizeBefore + 100_000, 'the worker to checkpoint', 5000)
+    store.close()
+  })
+})
