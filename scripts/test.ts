@@ -39,10 +39,30 @@ if (!kafka.brokers) {
 const test = Bun.spawn(['bun', 'test', '--timeout', '60000', ...args], {
   cwd: root,
   env,
-  stdout: 'inherit',
-  stderr: 'inherit',
+  stdout: 'pipe',
+  stderr: 'pipe',
 })
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => test.kill(signal))
+
+// Pass the runner's output through, and keep its counts for one plain closing line.
+const counts: Record<string, number> = { pass: 0, fail: 0, skip: 0 }
+async function relay(stream: ReadableStream<Uint8Array>, out: NodeJS.WriteStream) {
+  const decoder = new TextDecoder()
+  let buffered = ''
+  for await (const chunk of stream) {
+    const text = decoder.decode(chunk, { stream: true })
+    out.write(text)
+    buffered += text
+    const lines = buffered.split('\n')
+    buffered = lines.pop() ?? ''
+    for (const line of lines) {
+      const m = /^\s*(\d+) (pass|fail|skip)$/.exec(line)
+      if (m) counts[m[2] as string] = Number(m[1])
+    }
+  }
+}
+await Promise.all([relay(test.stdout, process.stdout), relay(test.stderr, process.stderr)])
 const code = await test.exited
 kafka.release()
+console.log(`\n${counts.pass} passed, ${counts.fail} failed, ${counts.skip} skipped`)
 process.exit(code)
