@@ -45,7 +45,7 @@ describeKafka('kafka: the broker goes away and comes back', () => {
 
     broker('stop')
     for (let i = 0; i < 5; i++) p.create(`during-${i}`, 'k')
-    await Bun.sleep(1000)
+    await waitFor(() => !bus.isReady(), 'the bus to report the broker gone')
     expect(p.relay.pending()).toBe(5) // nowhere to send them: they wait in the outbox
 
     broker('start', true)
@@ -55,6 +55,7 @@ describeKafka('kafka: the broker goes away and comes back', () => {
       ...Array.from({ length: 5 }, (_, i) => `during-${i}`),
     ])
     expect(p.relay.pending()).toBe(0)
+    expect(bus.isReady()).toBe(true)
 
     await c.stop()
     await p.stop()

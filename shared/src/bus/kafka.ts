@@ -40,6 +40,10 @@ export class KafkaBus implements Bus {
   private readonly kafka: Kafka
   private readonly producer: Producer
   private producerConnected = false
+  /** Set while the last publish failed (broker away): readiness follows the broker. */
+  private publishFailing = false
+  /** Groups whose consumer crashed and has not rejoined yet. */
+  private readonly crashed = new Set<string>()
   private connecting: Promise<void> | null = null
   private readonly consumers = new Set<Consumer>()
   private readonly prefix: string
@@ -128,7 +132,13 @@ export class KafkaBus implements Bus {
       }
       entry.messages.push({ key: m.key, value: m.value, headers: m.headers })
     }
-    await this.producer.sendBatch({ topicMessages: batch, acks: -1 })
+    try {
+      await this.producer.sendBatch({ topicMessages: batch, acks: -1 })
+      this.publishFailing = false
+    } catch (err) {
+      this.publishFailing = true
+      throw err
+    }
   }
 
   async subscribe(opts: SubscribeOptions): Promise<Subscription> {
@@ -144,8 +154,14 @@ export class KafkaBus implements Bus {
       retry: { initialRetryTime: 100, maxRetryTime: 5000, retries: 10 },
     })
     this.consumers.add(consumer)
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()))
+    const joined = new Promise<void>((resolve) =>
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        this.crashed.delete(opts.group)
+        resolve()
+      }),
+    )
     consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.crashed.add(opts.group)
       this.opts.log.warn(
         { group: opts.group, error: payload.error?.message, restart: payload.restart },
         'consumer crashed',
@@ -185,7 +201,7 @@ export class KafkaBus implements Bus {
   }
 
   isReady(): boolean {
-    return this.producerConnected
+    return this.producerConnected && !this.publishFailing && this.crashed.size === 0
   }
 
   async close(): Promise<void> {
