@@ -92,6 +92,7 @@ export async function startService<S extends Schema, CS extends TObject>(
   })
   let busSetUp = false
   let stopping = false
+  const stopped = new AbortController()
   let subscription: Subscription | null = null
   const ready = () => !stopping && busSetUp && bus.isReady()
   const parts = def.build({ name: def.name, config, log, store, bus, ready })
@@ -111,7 +112,7 @@ export async function startService<S extends Schema, CS extends TObject>(
       } catch (err) {
         const delay = backoffDelay(attempt, { initialMs: 500, maxMs: 10_000 })
         log.warn({ attempt, retryInMs: delay, ...errorFields(err) }, 'bus not available yet')
-        await sleep(delay)
+        await sleep(delay, stopped.signal)
       }
     }
   }
@@ -130,6 +131,7 @@ export async function startService<S extends Schema, CS extends TObject>(
     ready,
     async stop() {
       stopping = true
+      stopped.abort()
       await settingUp
       await subscription?.close()
       await parts.stop?.()

@@ -151,7 +151,13 @@ export class KafkaBus implements Bus {
       rebalanceTimeout: 20_000,
       heartbeatInterval: 1000,
       allowAutoTopicCreation: false,
-      retry: { initialRetryTime: 100, maxRetryTime: 5000, retries: 10 },
+      retry: {
+        initialRetryTime: 100,
+        maxRetryTime: 5000,
+        retries: 10,
+        // After the retries, start over rather than leave the group dead: the broker may come back.
+        restartOnFailure: async () => true,
+      },
     })
     this.consumers.add(consumer)
     const joined = new Promise<void>((resolve) =>
@@ -191,7 +197,22 @@ export class KafkaBus implements Bus {
         })
       },
     })
-    await joined
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`consumer group ${opts.group} did not join within 30 s`)),
+        30_000,
+      )
+    })
+    try {
+      await Promise.race([joined, timeout])
+    } catch (err) {
+      this.consumers.delete(consumer)
+      await consumer.disconnect()
+      throw err
+    } finally {
+      clearTimeout(timer)
+    }
     return {
       close: async () => {
         this.consumers.delete(consumer)
