@@ -118,7 +118,9 @@ export async function startService<S extends Schema, CS extends TObject>(
   }
   const settingUp = setUpBus()
   // Embedded mode and tests want a usable service on return; Kafka may take a moment.
-  await Promise.race([settingUp, sleep(bus.transport === 'memory' ? 60_000 : 15_000)])
+  const waited = new AbortController()
+  await Promise.race([settingUp, sleep(bus.transport === 'memory' ? 60_000 : 15_000, waited.signal)])
+  waited.abort()
 
   return {
     name: def.name,
