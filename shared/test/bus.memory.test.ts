@@ -1,6 +1,8 @@
-import { describe } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { MemoryBus } from '../src/index.ts'
+import { tempDir, waitFor } from '../src/testing.ts'
 import { busContract, TOPICS } from './support/bus-contract.ts'
+import { collect, consumer, producer, rawMessage } from './support/harness.ts'
 
 describe('memory transport', () => {
   busContract({
@@ -10,5 +12,38 @@ describe('memory transport', () => {
       return bus
     },
     childEnv: () => ({ KAFKA_BROKERS: '' }),
+  })
+})
+
+describe('memory transport: duplicate delivery switch', () => {
+  test('hands every message to every group twice; consume() applies each event once', async () => {
+    const tmp = tempDir()
+    const bus = new MemoryBus({ duplicateDelivery: true })
+    await bus.ensureTopics(TOPICS)
+    const raw = await collect(bus, 'raw', ['product.events'])
+    const c = await consumer(tmp.dir, bus, 'idempotent')
+    const p = producer(tmp.dir, bus)
+    p.relay.start()
+    for (let i = 0; i < 10; i++) p.create(`d${i}`)
+    await waitFor(() => raw.got.length === 20 && c.applied().length === 10, 'each message twice')
+    await Bun.sleep(20)
+    expect(c.applied().length).toBe(10)
+    expect(c.inboxRows()).toBe(10)
+    await Promise.all([raw.stop(), c.stop(), p.stop()])
+    await bus.close()
+    tmp.cleanup()
+  })
+
+  test('is on for the whole process with MART_BUS_DUPLICATE_DELIVERY=1', async () => {
+    const before = process.env.MART_BUS_DUPLICATE_DELIVERY
+    process.env.MART_BUS_DUPLICATE_DELIVERY = '1'
+    const bus = new MemoryBus()
+    if (before === undefined) delete process.env.MART_BUS_DUPLICATE_DELIVERY
+    else process.env.MART_BUS_DUPLICATE_DELIVERY = before
+    await bus.ensureTopics(['product.events'])
+    const raw = await collect(bus, 'raw', ['product.events'])
+    await bus.publish([rawMessage('product.events', 'k', '{}')])
+    await waitFor(() => raw.got.length === 2, 'two deliveries')
+    await bus.close()
   })
 })
