@@ -1,8 +1,11 @@
 import { afterEach, beforeEach, expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { dlqHeaders, KafkaBus, readDeadLetters, redriveMessage } from '../src/index.ts'
+import { Kafka, logLevel } from 'kafkajs'
+import { dlqHeaders, KafkaBus, readDeadLetters } from '../src/index.ts'
 import { describeKafka, tempDir, testLogger, uniquePrefix, waitFor } from '../src/testing.ts'
 import { consumer, producer } from './support/harness.ts'
+
+const dlqScript = join(import.meta.dir, '..', '..', 'scripts', 'dlq.ts')
 
 describeKafka('kafka: crashes, dead letters and redrive', (brokers) => {
   let tmp: ReturnType<typeof tempDir>
@@ -72,8 +75,24 @@ describeKafka('kafka: crashes, dead letters and redrive', (brokers) => {
     expect(letter.headers[dlqHeaders.error]).toBe('downstream rejected it')
     expect(letter.headers[dlqHeaders.group]).toBe('fixable')
 
+    // The operator's tools: list the dead letters, fix the cause, redrive the one chosen.
+    const cli = (...args: string[]) => {
+      const r = Bun.spawnSync(['bun', dlqScript, ...args], {
+        env: { ...process.env, KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_PREFIX: prefix },
+      })
+      expect(r.exitCode).toBe(0)
+      return r.stdout.toString()
+    }
+    const listed = JSON.parse(cli('list', 'product.events').trim())
+    expect(listed).toMatchObject({
+      at: `${letter.partition}/${letter.offset}`,
+      type: 'product.created',
+      group: 'fixable',
+      reason: 'failed',
+      error: 'downstream rejected it',
+    })
     broken = false
-    await bus.publish([redriveMessage(letter, 'product.events')])
+    expect(cli('redrive', 'product.events', listed.at)).toContain('redrove 1 message')
     await waitFor(() => c.applied().length === 3, 'the redriven event applied')
     expect(c.applied().map((r) => r.id)).toEqual(['ok-1', 'ok-2', 'needs-fix'])
     // The group that had applied it already skips the redelivery: a probe on the same key comes
@@ -81,5 +100,23 @@ describeKafka('kafka: crashes, dead letters and redrive', (brokers) => {
     p.create('probe', 'k')
     await waitFor(() => bystander.applied().some((r) => r.id === 'probe'), 'the probe')
     expect(bystander.applied().map((r) => r.id)).toEqual(['ok-1', 'needs-fix', 'ok-2', 'probe'])
+  })
+
+  test('creates its topics once, with the configured partition count', async () => {
+    const six = new KafkaBus({
+      brokers,
+      clientId: 'topics',
+      partitions: 6,
+      topicPrefix: prefix,
+      log: testLogger(),
+    })
+    await six.ensureTopics(['order.events', 'order.events.dlq'])
+    await six.ensureTopics(['order.events', 'order.events.dlq']) // again: nothing to do, no error
+    const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin()
+    await admin.connect()
+    const { topics } = await admin.fetchTopicMetadata({ topics: [`${prefix}order.events`] })
+    await admin.disconnect()
+    expect(topics[0]?.partitions.length).toBe(6)
+    await six.close()
   })
 })
