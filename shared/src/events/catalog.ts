@@ -39,7 +39,7 @@ const ProductSnapshot = Type.Object({
   description: Type.String({ maxLength: 10_000 }),
   price: Money,
   sku: Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()]),
-  imageUrl: Type.Union([Type.String({ maxLength: 2048 }), Type.Null()]),
+  imageUrl: Type.Union([Type.String({ format: 'uri', maxLength: 2048 }), Type.Null()]),
   active: Type.Boolean(),
 })
 
