@@ -17,7 +17,7 @@ import {
   type Store,
   tx,
 } from '@mart/shared'
-import { tempDir } from '@mart/shared/testing'
+import { afterHandled, tempDir } from '@mart/shared/testing'
 import { withKafka } from './with-kafka.ts'
 
 const { values: opts } = parseArgs({
@@ -63,15 +63,8 @@ async function rig(bus: Bus, dir: string): Promise<Rig> {
   )
   const handled = new Map<string, number>()
   // Handled = the consumer's transaction (inbox row + effect) committed: stamp when handle resolves.
-  const timed: Bus = Object.assign(Object.create(bus), {
-    subscribe: (o: Parameters<Bus['subscribe']>[0]) =>
-      bus.subscribe({
-        ...o,
-        handle: async (d) => {
-          await o.handle(d)
-          handled.set(d.key, performance.now())
-        },
-      }),
+  const timed = afterHandled(bus, (d) => {
+    handled.set(d.key, performance.now())
   })
   const sub = await consume({
     bus: timed,

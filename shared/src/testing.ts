@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
+import type { Bus, Delivery } from './bus/types.ts'
 import { sleep } from './retry.ts'
 
 /** A fresh directory under the system temp dir; removed by the returned cleanup. */
@@ -60,3 +61,30 @@ export function describeKafka(name: string, fn: (brokers: string[]) => void): vo
   console.warn(`\n!!! SKIPPED (no Kafka: KAFKA_BROKERS unset): ${name}\n`)
   describe.skip(name, () => fn([]))
 }
+
+/** A bus that behaves like `bus` except for the methods in `overrides` (fault injection). */
+export function overrideBus(bus: Bus, overrides: Partial<Bus>): Bus {
+  return {
+    transport: bus.transport,
+    connect: () => bus.connect(),
+    ensureTopics: (t) => bus.ensureTopics(t),
+    publish: (m) => bus.publish(m),
+    subscribe: (o) => bus.subscribe(o),
+    isReady: () => bus.isReady(),
+    close: () => bus.close(),
+    ...overrides,
+  }
+}
+
+/** A bus that calls `after` once each delivery's handler has resolved (before the offset counts). */
+export const afterHandled = (bus: Bus, after: (d: Delivery) => Promise<void> | void): Bus =>
+  overrideBus(bus, {
+    subscribe: (o) =>
+      bus.subscribe({
+        ...o,
+        handle: async (d) => {
+          await o.handle(d)
+          await after(d)
+        },
+      }),
+  })

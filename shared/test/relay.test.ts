@@ -7,26 +7,21 @@ import {
   outboxStatements,
   recordInbox,
 } from '../src/index.ts'
-import { tempDir, testLogger, waitFor } from '../src/testing.ts'
+import { overrideBus, tempDir, testLogger, waitFor } from '../src/testing.ts'
 import { producer } from './support/harness.ts'
 
 /** A bus whose publish fails while `down` is true, like a broker that went away. */
 function flakyBus(inner: Bus) {
   const state = { down: true, attempts: 0, sent: [] as BusMessage[] }
-  const bus: Bus = {
-    transport: 'memory',
-    connect: () => inner.connect(),
-    ensureTopics: (t) => inner.ensureTopics(t),
-    subscribe: (o) => inner.subscribe(o),
+  const bus = overrideBus(inner, {
     isReady: () => !state.down,
-    close: () => inner.close(),
     async publish(messages) {
       state.attempts++
       if (state.down) throw new Error('broker unreachable')
       state.sent.push(...messages)
       await inner.publish(messages)
     },
-  }
+  })
   return { bus, state }
 }
 

@@ -9,7 +9,7 @@ import {
   outboxStatements,
   tx,
 } from '../../src/index.ts'
-import { tempDir, waitFor } from '../../src/testing.ts'
+import { afterHandled, tempDir, waitFor } from '../../src/testing.ts'
 import { collect, consumer, producer, rawMessage } from './harness.ts'
 
 export interface TransportFixture {
@@ -24,26 +24,12 @@ const TOPICS = ['product.events', 'product.events.dlq']
 /** Passes a message to the handler, then fails once as if the process died before committing the offset. */
 function crashingAfterHandling(bus: Bus): Bus {
   const crashed = new Set<string>()
-  return {
-    transport: bus.transport,
-    connect: () => bus.connect(),
-    ensureTopics: (t) => bus.ensureTopics(t),
-    publish: (m) => bus.publish(m),
-    isReady: () => bus.isReady(),
-    close: () => bus.close(),
-    subscribe: (o) =>
-      bus.subscribe({
-        ...o,
-        handle: async (d: Delivery) => {
-          await o.handle(d)
-          const id = `${d.topic}/${d.partition}/${d.offset}`
-          if (!crashed.has(id)) {
-            crashed.add(id)
-            throw new Error('simulated crash before the offset commit')
-          }
-        },
-      }),
-  }
+  return afterHandled(bus, (d) => {
+    const id = `${d.topic}/${d.partition}/${d.offset}`
+    if (crashed.has(id)) return
+    crashed.add(id)
+    throw new Error('simulated crash before the offset commit')
+  })
 }
 
 /** The observable semantics every transport must have; run once per transport. */
