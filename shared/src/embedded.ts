@@ -53,7 +53,8 @@ export async function startEmbedded(
   const bus = new MemoryBus({ partitions: config.KAFKA_TOPIC_PARTITIONS, log })
   const running: RunningService[] = []
   for (const def of defs) {
-    running.push(await startService(def, { env, bus, log: log.child({ service: def.name }) }))
+    // Each service logs under its own name, as it does when it runs alone.
+    running.push(await startService(def, { env, bus, log: opts.log }))
   }
   const byName = new Map(running.map((s) => [s.name as ServiceName, s]))
   const names = [...byName.keys()]

@@ -26,3 +26,9 @@ export function traceFrom(headers: Headers): TraceContext {
     traceparent: `00-${traceId}-${spanId}-${flags}`,
   }
 }
+
+/** The traceparent for work caused by a message: same trace, a new span; none if `parent` is not valid. */
+export function childTraceparent(parent: string | undefined): string | undefined {
+  const m = TRACEPARENT.exec(parent ?? '')
+  return m ? `00-${m[1]}-${hex(8)}-${m[3]}` : undefined
+}

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { Writable } from 'node:stream'
 import { t } from 'elysia'
-import { conflict, createHttpApp, createLogger, problemTypeUri } from '../src/index.ts'
+import { childTraceparent, conflict, createHttpApp, createLogger, problemTypeUri } from '../src/index.ts'
 
 function setup(ready = true) {
   const lines: string[] = []
@@ -168,5 +168,16 @@ describe('http app factory', () => {
     const access = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'request' && l.requestId === 'log-1')
     expect(access).toMatchObject({ service: 'demo', method: 'POST', path: '/api/things', status: 200 })
     expect(lines.join('')).not.toContain('hunter22')
+  })
+})
+
+describe('trace context for events', () => {
+  test('work caused by a message keeps its trace with a new span, and drops a malformed one', () => {
+    const parent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+    const child = childTraceparent(parent) ?? ''
+    expect(child).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/)
+    expect(child).not.toBe(parent)
+    expect(childTraceparent('nonsense')).toBeUndefined()
+    expect(childTraceparent(undefined)).toBeUndefined()
   })
 })

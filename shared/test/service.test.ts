@@ -16,7 +16,11 @@ describe('embedded mode', () => {
     try {
       const created = await fetch(`${mart.url}/api/products`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-request-id': 'req-42' },
+        headers: {
+          'content-type': 'application/json',
+          'x-request-id': 'req-42',
+          traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+        },
         body: JSON.stringify({ id: 'lamp' }),
       })
       expect(created.status).toBe(201)
@@ -26,6 +30,14 @@ describe('embedded mode', () => {
         return r.status === 200 ? r.json() : null
       }, 'the event handled')
       expect(seen).toEqual({ id: 'lamp', correlationId: 'req-42' })
+      // The request's trace travels with the event as a Kafka-style header.
+      const row = mart.services[0]?.store.sqlite.prepare('SELECT headers FROM mart_outbox').get() as {
+        headers: string
+      }
+      expect(JSON.parse(row.headers)).toMatchObject({
+        'event-type': 'product.created',
+        traceparent: expect.stringMatching(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/),
+      })
 
       const docs = await fetch(`${mart.url}/api/product/docs/json`)
       expect(docs.status).toBe(200)

@@ -14,6 +14,7 @@ import {
 } from '../events/index.ts'
 import { errorFields } from '../log.ts'
 import { type Backoff, backoffDelay, sleep } from '../retry.ts'
+import { childTraceparent } from '../trace.ts'
 import type { Bus, Delivery, Subscription } from './types.ts'
 
 /** Applies one event inside the transaction that also records it in the inbox. Must not await. */
@@ -110,7 +111,7 @@ export function consume<S extends Schema>(opts: ConsumeOptions<S>): Promise<Subs
       return deadLetter(d, err, 'invalid', 0)
     }
     const handler = handlers[event.type] as Handler<S, EventType>
-    const elog = log.child({ eventId: event.id, type: event.type, correlationId: event.correlationId })
+    const about = { eventId: event.id, type: event.type, correlationId: event.correlationId }
     for (let attempt = 1; ; attempt++) {
       try {
         const applied = tx(
@@ -120,14 +121,16 @@ export function consume<S extends Schema>(opts: ConsumeOptions<S>): Promise<Subs
             handler(event, t)
             return true
           },
-          causedBy(event, d.headers.traceparent),
+          causedBy(event, childTraceparent(d.headers.traceparent)),
         )
-        elog.debug({ applied }, applied ? 'event applied' : 'duplicate event skipped')
+        if (log.isLevelEnabled('debug')) {
+          log.debug({ ...about, applied }, applied ? 'event applied' : 'duplicate event skipped')
+        }
         return
       } catch (err) {
         const permanent = err instanceof PermanentError || err instanceof EventValidationError
         if (permanent || attempt >= retry.attempts) return deadLetter(d, err, 'failed', attempt)
-        elog.warn({ attempt, ...errorFields(err) }, 'handler failed; retrying')
+        log.warn({ ...about, attempt, ...errorFields(err) }, 'handler failed; retrying')
         await sleep(backoffDelay(attempt, retry.backoff))
         await d.heartbeat()
       }
