@@ -27,14 +27,14 @@ const kafkaSuites = () =>
 
 const banner = (lines: string[]) =>
   `\n${'!'.repeat(72)}\n${lines.map((l) => `!!! ${l}`).join('\n')}\n${'!'.repeat(72)}\n`
-if (!kafka.brokers) {
-  console.warn(
-    banner([
+// Said before the run and again after it, beside the counts, where it cannot scroll away.
+const skipped = kafka.brokers
+  ? ''
+  : banner([
       `Kafka-backed suites ${ci ? 'WILL FAIL (CI=true)' : 'SKIPPED'}: ${kafka.missing}`,
       ...kafkaSuites().map((f) => `  ${f}`),
-    ]),
-  )
-}
+    ])
+if (skipped) console.warn(skipped)
 
 const test = Bun.spawn(['bun', 'test', '--timeout', '60000', ...args], {
   cwd: root,
@@ -64,5 +64,6 @@ async function relay(stream: ReadableStream<Uint8Array>, out: NodeJS.WriteStream
 await Promise.all([relay(test.stdout, process.stdout), relay(test.stderr, process.stderr)])
 const code = await test.exited
 kafka.release()
+if (skipped) console.warn(skipped)
 console.log(`\n${counts.pass} passed, ${counts.fail} failed, ${counts.skip} skipped`)
 process.exit(code)
