@@ -17,7 +17,7 @@ import {
   type Store,
   tx,
 } from '@mart/shared'
-import { afterHandled, tempDir } from '@mart/shared/testing'
+import { afterHandled, sampleProduct, tempDir } from '@mart/shared/testing'
 import { withKafka } from './with-kafka.ts'
 
 const { values: opts } = parseArgs({
@@ -93,16 +93,7 @@ async function rig(bus: Bus, dir: string): Promise<Rig> {
   }
 }
 
-const data = (id: string) => ({
-  id,
-  name: `Product ${id}`,
-  description: 'benchmark product',
-  price: { amount: 1999, currency: 'EUR' },
-  sku: null,
-  imageUrl: null,
-  active: true,
-  initialStock: 10,
-})
+const data = (id: string) => sampleProduct(id, 10)
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN

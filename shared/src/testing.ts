@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
 import type { Bus, Delivery } from './bus/types.ts'
+import type { EventData } from './events/catalog.ts'
 import { sleep } from './retry.ts'
 
 /** A fresh directory under the system temp dir; removed by the returned cleanup. */
@@ -88,3 +89,15 @@ export const afterHandled = (bus: Bus, after: (d: Delivery) => Promise<void> | v
         },
       }),
   })
+
+/** A valid product.created payload: "some event keyed by a product" for tests and benchmarks. */
+export const sampleProduct = (id: string, initialStock = 1): EventData<'product.created'> => ({
+  id,
+  name: `Product ${id}`,
+  description: '',
+  price: { amount: 1999, currency: 'EUR' },
+  sku: null,
+  imageUrl: null,
+  active: true,
+  initialStock,
+})

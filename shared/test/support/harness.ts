@@ -5,7 +5,6 @@ import {
   type BusMessage,
   consume,
   type Delivery,
-  type EventData,
   type Handlers,
   OutboxRelay,
   openStore,
@@ -15,19 +14,10 @@ import {
   type Subscription,
   tx,
 } from '../../src/index.ts'
-import { testLogger } from '../../src/testing.ts'
+import { sampleProduct, testLogger } from '../../src/testing.ts'
 
-/** A product.created payload; tests use it as "some event keyed by a product". */
-export const product = (id: string, initialStock = 1): EventData<'product.created'> => ({
-  id,
-  name: `Product ${id}`,
-  description: '',
-  price: { amount: 1999, currency: 'EUR' },
-  sku: null,
-  imageUrl: null,
-  active: true,
-  initialStock,
-})
+/** "Some event keyed by a product" in these tests. */
+export const product = sampleProduct
 
 /** A producing service: a store with a domain table, and its outbox relay on `bus`. */
 export function producer(dir: string, bus: Bus, log: Logger = testLogger('producer')) {
