@@ -21,6 +21,12 @@ export const BaseConfig = Type.Object({
   KAFKA_TOPIC_PARTITIONS: Type.Integer({ minimum: 1, maximum: 256, default: 3 }),
   KAFKA_REPLICATION_FACTOR: Type.Integer({ minimum: 1, maximum: 5, default: 1 }),
   KAFKA_TOPIC_PREFIX: Type.String({ default: '', pattern: '^[a-zA-Z0-9._-]*$', maxLength: 100 }),
+  /** Public keys that verify access tokens: a JWK set, a JWK or SPKI PEMs, or @file. Generated in development. */
+  JWT_PUBLIC_KEYS: Type.Optional(Type.String({ minLength: 1 })),
+  JWT_ISSUER: Type.String({ minLength: 1, default: 'mart' }),
+  JWT_AUDIENCE: Type.String({ minLength: 1, default: 'mart' }),
+  /** Behind the gateway: take the client address from the last X-Forwarded-For hop. */
+  TRUST_PROXY: Type.Boolean({ default: false }),
   /** Largest request body accepted, in bytes. */
   HTTP_BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 100 * 1024 * 1024, default: 1024 * 1024 }),
   /** WAL checkpoints run on a worker thread every this many ms (0: SQLite's own, on the writer). */

@@ -1,3 +1,4 @@
+import type { Server } from 'bun'
 import { MemoryBus } from './bus/memory.ts'
 import { BaseConfig, loadConfig } from './config.ts'
 import { problemTypes, problemTypeUri } from './errors.ts'
@@ -17,7 +18,7 @@ export interface Embedded {
   url: string
   services: RunningService[]
   /** Answers a request the way the listener does (for tests). */
-  fetch(request: Request): Promise<Response>
+  fetch(request: Request, server?: Server<undefined>): Promise<Response>
   stop(): Promise<void>
 }
 
@@ -54,12 +55,13 @@ export async function startEmbedded(
   const running: RunningService[] = []
   for (const def of defs) {
     // Each service logs under its own name, as it does when it runs alone.
-    running.push(await startService(def, { env, bus, log: opts.log }))
+    // The listener below sets X-Forwarded-For itself: the services may trust it.
+    running.push(await startService(def, { env: { ...env, TRUST_PROXY: 'true' }, bus, log: opts.log }))
   }
   const byName = new Map(running.map((s) => [s.name as ServiceName, s]))
   const names = [...byName.keys()]
 
-  async function fetch(request: Request): Promise<Response> {
+  async function fetch(request: Request, server?: Server<undefined>): Promise<Response> {
     const url = new URL(request.url)
     if (url.pathname === '/health') return Response.json({ status: 'ok' })
     if (url.pathname === '/ready') {
@@ -75,10 +77,12 @@ export async function startEmbedded(
     const route = routeFor(url.pathname, names)
     const service = route && byName.get(route.service)
     if (!route || !service) return notFound(url.pathname)
-    if (route.path === url.pathname) return service.app.handle(request)
+    // Like the gateway: the client's address replaces whatever X-Forwarded-For it sent.
+    const headers = new Headers(request.headers)
+    headers.set('x-forwarded-for', server?.requestIP(request)?.address ?? '127.0.0.1')
     url.pathname = route.path
     return service.app.handle(
-      new Request(url.toString(), { method: request.method, headers: request.headers, body: request.body }),
+      new Request(url.toString(), { method: request.method, headers, body: request.body }),
     )
   }
 

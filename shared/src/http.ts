@@ -1,6 +1,7 @@
 import { openapi } from '@elysiajs/openapi'
 import { Elysia, ValidationError } from 'elysia'
 import type { Logger } from 'pino'
+import { securitySchemes } from './auth.ts'
 import {
   type FieldError,
   HttpProblem,
@@ -118,6 +119,7 @@ export function createHttpApp(opts: HttpAppOptions) {
         exclude: { paths: ['/health', '/ready'] },
         documentation: {
           ...opts.documentation,
+          components: { securitySchemes, ...(opts.documentation?.components as object | undefined) },
           info: {
             title: opts.title ?? `Mart ${opts.service} service`,
             version: opts.version ?? '0.1.0',

@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import type { Static, TObject } from '@sinclair/typebox'
 import type { AnyElysia } from 'elysia'
+import { type TokenVerifier, verifierFromConfig } from './auth.ts'
 import { consume, type Handlers, topicsOf } from './bus/consumer.ts'
 import { createBus } from './bus/create.ts'
 import { OutboxRelay } from './bus/relay.ts'
@@ -18,6 +19,8 @@ export interface ServiceRuntime<S extends Schema, C extends BaseConfig> {
   log: Logger
   store: Store<S>
   bus: Bus
+  /** Verifies access tokens (use with authGuards). */
+  verifier: TokenVerifier
   /** True while the service can do all its work: database open and bus set up and connected. */
   ready(): boolean
 }
@@ -38,7 +41,7 @@ export interface ServiceDefinition<S extends Schema = Schema, CS extends TObject
   migrationsFolder?: string
   /** Topics it produces to. */
   publishes: Topic[]
-  build(rt: ServiceRuntime<S, Static<CS> & BaseConfig>): ServiceParts<S>
+  build(rt: ServiceRuntime<S, Static<CS> & BaseConfig>): ServiceParts<S> | Promise<ServiceParts<S>>
 }
 
 export interface RunningService<S extends Schema = Schema> {
@@ -95,7 +98,8 @@ export async function startService<S extends Schema, CS extends TObject>(
   const stopped = new AbortController()
   let subscription: Subscription | null = null
   const ready = () => !stopping && busSetUp && bus.isReady()
-  const parts = def.build({ name: def.name, config, log, store, bus, ready })
+  const verifier = await verifierFromConfig(config)
+  const parts = await def.build({ name: def.name, config, log, store, bus, verifier, ready })
   const consumed = parts.handlers ? topicsOf(parts.handlers as Handlers<Schema>) : []
 
   async function setUpBus() {

@@ -1,0 +1,143 @@
+import { Elysia } from 'elysia'
+import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose'
+import type { BaseConfig } from './config.ts'
+import { forbidden, unauthorized } from './errors.ts'
+import { ensureDevKeys, JWT_ALG, loadPublicKeys, type PublicKeys } from './keys.ts'
+
+export type Role = 'user' | 'admin'
+
+/** Who made the request, from a verified access token. */
+export interface Principal {
+  id: string
+  role: Role
+  username: string
+}
+
+export interface VerifierOptions {
+  keys: PublicKeys
+  issuer: string
+  audience: string
+  /** Verified tokens remembered until they expire (bounded). */
+  cacheSize?: number
+}
+
+interface Cached {
+  principal: Principal
+  expiresAt: number
+}
+
+/**
+ * Verifies EdDSA access tokens with the public keys only. A verified token is cached until it
+ * expires, so a client reusing its token costs a map lookup, not a signature check.
+ */
+export class TokenVerifier {
+  private readonly cache = new Map<string, Cached>()
+  private readonly cacheSize: number
+
+  constructor(private readonly opts: VerifierOptions) {
+    this.cacheSize = opts.cacheSize ?? 10_000
+  }
+
+  async verify(token: string): Promise<Principal> {
+    const now = Date.now()
+    const hit = this.cache.get(token)
+    if (hit) {
+      if (hit.expiresAt > now) return hit.principal
+      this.cache.delete(token)
+    }
+    let payload: JWTPayload
+    try {
+      ;({ payload } = await jwtVerify(token, async (header) => this.keyFor(header.kid), {
+        algorithms: [JWT_ALG],
+        issuer: this.opts.issuer,
+        audience: this.opts.audience,
+        requiredClaims: ['sub', 'exp', 'iat'],
+      }))
+    } catch (err) {
+      throw unauthorized(
+        err instanceof joseErrors.JWTExpired ? 'the access token has expired' : 'invalid access token',
+      )
+    }
+    const principal = toPrincipal(payload)
+    if (this.cache.size >= this.cacheSize) {
+      // Oldest first: Map iteration follows insertion order.
+      const oldest = this.cache.keys().next().value
+      if (oldest !== undefined) this.cache.delete(oldest)
+    }
+    this.cache.set(token, { principal, expiresAt: (payload.exp as number) * 1000 })
+    return principal
+  }
+
+  /** The principal of a request's `Authorization: Bearer` header; 401 without a valid one. */
+  async fromHeader(authorization: string | undefined | null): Promise<Principal> {
+    const m = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(authorization ?? '')
+    if (!m) throw unauthorized('a bearer token is required')
+    return this.verify(m[1] as string)
+  }
+
+  private keyFor(kid: string | undefined) {
+    const key = kid ? this.opts.keys.byKid.get(kid) : undefined
+    if (!key) throw new Error('unknown key id')
+    return key
+  }
+}
+
+function toPrincipal(p: JWTPayload): Principal {
+  const role = p.role
+  if (typeof p.sub !== 'string' || (role !== 'user' && role !== 'admin') || typeof p.username !== 'string') {
+    throw unauthorized('invalid access token')
+  }
+  return { id: p.sub, role, username: p.username }
+}
+
+/** OpenAPI security schemes: a bearer token, obtained from the user service's password form. */
+export const securitySchemes = {
+  bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+  password: {
+    type: 'oauth2',
+    description: 'Log in with a username and password to get a token.',
+    flows: { password: { tokenUrl: '/api/auth/token', scopes: {} } },
+  },
+} as const
+
+const security: Record<string, string[]>[] = [{ bearer: [] }, { password: [] }]
+
+/**
+ * Route guards for every service: `{ requireUser: true }` answers 401 (with `WWW-Authenticate:
+ * Bearer`) without a valid token and gives the handler `user`; `{ requireAdmin: true }` also
+ * answers 403 to a non-admin.
+ */
+export const authGuards = (verifier: TokenVerifier) =>
+  new Elysia({ name: 'mart-auth' }).macro({
+    requireUser: {
+      detail: { security },
+      async resolve({ request }) {
+        return { user: await verifier.fromHeader(request.headers.get('authorization')) }
+      },
+    },
+    requireAdmin: {
+      detail: { security },
+      async resolve({ request }) {
+        const user = await verifier.fromHeader(request.headers.get('authorization'))
+        if (user.role !== 'admin') throw forbidden('this needs the admin role')
+        return { user }
+      },
+    },
+  })
+
+/**
+ * The verifier a service's configuration asks for: JWT_PUBLIC_KEYS, or in development and tests
+ * the generated keys under DATA_DIR/keys. In production, missing keys stop the service.
+ */
+export async function verifierFromConfig(config: BaseConfig): Promise<TokenVerifier> {
+  let source = config.JWT_PUBLIC_KEYS
+  if (!source) {
+    if (config.NODE_ENV === 'production') throw new Error('JWT_PUBLIC_KEYS is required in production')
+    source = (await ensureDevKeys(config.DATA_DIR)).publicKeys
+  }
+  return new TokenVerifier({
+    keys: await loadPublicKeys(source),
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+  })
+}

@@ -1,0 +1,27 @@
+import { serviceConfig } from '@mart/shared'
+import { Type } from '@sinclair/typebox'
+
+export const UserConfig = serviceConfig(8005, {
+  /** The signing key (PKCS#8 PEM or JWK, or @file). Generated under DATA_DIR/keys outside production. */
+  JWT_PRIVATE_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 86_400, default: 900 }),
+  REFRESH_TOKEN_TTL_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 7 }),
+  /** The admin seeded when none exists. A missing password is a boot error in production. */
+  ADMIN_USERNAME: Type.String({
+    minLength: 3,
+    maxLength: 32,
+    pattern: '^[a-zA-Z0-9_.-]+$',
+    default: 'admin',
+  }),
+  ADMIN_EMAIL: Type.String({ format: 'email', maxLength: 254, default: 'admin@mart.local' }),
+  ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, maxLength: 128 })),
+  /** argon2id cost; lower it only for tests. */
+  PASSWORD_MEMORY_KIB: Type.Integer({ minimum: 1024, maximum: 1_048_576, default: 65_536 }),
+  PASSWORD_TIME_COST: Type.Integer({ minimum: 1, maximum: 10, default: 2 }),
+  /** Failed logins allowed per account per window before 429. */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 5 }),
+  LOGIN_ACCOUNT_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
+  /** Login attempts allowed per client address per window before 429. */
+  LOGIN_MAX_PER_ADDRESS: Type.Integer({ minimum: 1, default: 30 }),
+  LOGIN_ADDRESS_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
+})

@@ -1,0 +1,28 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { JWT_ALG, type Principal, type SigningKey } from '@mart/shared'
+import { SignJWT } from 'jose'
+
+export interface TokenSettings {
+  signing: SigningKey
+  issuer: string
+  audience: string
+  accessTtlSeconds: number
+}
+
+/** A 15-minute (by default) EdDSA access token carrying who the user is and their role. */
+export function signAccessToken(s: TokenSettings, user: Principal): Promise<string> {
+  const now = Math.floor(Date.now() / 1000)
+  return new SignJWT({ role: user.role, username: user.username })
+    .setProtectedHeader({ alg: JWT_ALG, kid: s.signing.kid, typ: 'JWT' })
+    .setSubject(user.id)
+    .setIssuer(s.issuer)
+    .setAudience(s.audience)
+    .setIssuedAt(now)
+    .setExpirationTime(now + s.accessTtlSeconds)
+    .sign(s.signing.key)
+}
+
+/** An opaque refresh token: 256 random bits. Only its hash is stored. */
+export const newRefreshToken = () => randomBytes(32).toString('base64url')
+
+export const hashRefreshToken = (token: string) => createHash('sha256').update(token).digest('hex')
