@@ -101,3 +101,16 @@ export const sampleProduct = (id: string, initialStock = 1): EventData<'product.
   active: true,
   initialStock,
 })
+
+/** Collects every raw message of `topics` for group `group` (used to read dead-letter topics). */
+export async function collect(bus: Bus, group: string, topics: string[]) {
+  const got: Delivery[] = []
+  const sub = await bus.subscribe({
+    group,
+    topics,
+    handle: async (d) => {
+      got.push(d)
+    },
+  })
+  return { got, stop: () => sub.close() }
+}

@@ -4,17 +4,17 @@ import {
   type Bus,
   type BusMessage,
   consume,
-  type Delivery,
   type Handlers,
   OutboxRelay,
   openStore,
   type RetryPolicy,
   type Schema,
   type Store,
-  type Subscription,
   tx,
 } from '../../src/index.ts'
-import { sampleProduct, testLogger } from '../../src/testing.ts'
+import { collect, sampleProduct, testLogger } from '../../src/testing.ts'
+
+export { collect }
 
 /** "Some event keyed by a product" in these tests. */
 export const product = sampleProduct
@@ -90,19 +90,6 @@ export async function consumer(
       store.close()
     },
   }
-}
-
-/** Collects every raw message of `topics` for group `group` (used to read dead-letter topics). */
-export async function collect(bus: Bus, group: string, topics: string[]) {
-  const got: Delivery[] = []
-  const sub: Subscription = await bus.subscribe({
-    group,
-    topics,
-    handle: async (d) => {
-      got.push(d)
-    },
-  })
-  return { got, stop: () => sub.close() }
 }
 
 export const rawMessage = (topic: string, key: string, value: string): BusMessage => ({

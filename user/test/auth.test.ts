@@ -1,0 +1,252 @@
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { problemTypeUri } from '@mart/shared'
+import { ADMIN, startUser, type UserHarness } from './support.ts'
+
+let u: UserHarness
+beforeEach(async () => {
+  u = await startUser()
+})
+afterEach(() => u.stop())
+
+describe('POST /api/auth/register', () => {
+  test('creates a user account and never returns the password or its hash', async () => {
+    const r = await u.call('POST', '/api/auth/register', {
+      body: { username: 'alice', email: 'Alice@Example.com', password: 'wonderland' },
+    })
+    expect(r.status).toBe(201)
+    expect(r.body).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      username: 'alice',
+      email: 'Alice@Example.com',
+      role: 'user',
+      disabled: false,
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    })
+    expect(r.text).not.toContain('wonderland')
+    expect(r.text).not.toContain('argon2')
+  })
+
+  test('answers 409 when the username or the email is taken, whatever the case', async () => {
+    await u.register('alice', 'password-123', 'alice@example.com')
+    const sameName = await u.call('POST', '/api/auth/register', {
+      body: { username: 'ALICE', email: 'other@example.com', password: 'password-123' },
+    })
+    expect(sameName.status).toBe(409)
+    expect(sameName.body).toMatchObject({
+      type: problemTypeUri('conflict'),
+      detail: 'that username is taken',
+    })
+    const sameEmail = await u.call('POST', '/api/auth/register', {
+      body: { username: 'alice2', email: 'ALICE@example.COM', password: 'password-123' },
+    })
+    expect(sameEmail.status).toBe(409)
+    expect(sameEmail.body.detail).toBe('that email is taken')
+  })
+
+  test.each([
+    ['a bad email', { username: 'bob', email: 'not-an-email', password: 'password-123' }, '/body/email'],
+    [
+      'a short username',
+      { username: 'bo', email: 'bob@example.com', password: 'password-123' },
+      '/body/username',
+    ],
+    [
+      'a long username',
+      { username: 'b'.repeat(33), email: 'bob@example.com', password: 'password-123' },
+      '/body/username',
+    ],
+    [
+      'a username with spaces',
+      { username: 'bob smith', email: 'bob@example.com', password: 'password-123' },
+      '/body/username',
+    ],
+    ['a short password', { username: 'bob', email: 'bob@example.com', password: 'short' }, '/body/password'],
+    [
+      'a long password',
+      { username: 'bob', email: 'bob@example.com', password: 'p'.repeat(129) },
+      '/body/password',
+    ],
+  ])('answers 422 for %s and creates nothing', async (_what, body, path) => {
+    const r = await u.call('POST', '/api/auth/register', { body })
+    expect(r.status).toBe(422)
+    expect(r.headers.get('content-type')).toBe('application/problem+json')
+    expect(r.body.errors.map((e: { path: string }) => e.path)).toContain(path)
+    expect(r.text).not.toContain(String(body.password))
+    // Nothing was created: the seeded admin is still the only account.
+    expect(u.svc.store.sqlite.prepare('SELECT count(*) AS n FROM users').get()).toEqual({ n: 1 })
+  })
+})
+
+describe('POST /api/auth/login', () => {
+  beforeEach(async () => {
+    await u.register('carol', 'carol-password')
+  })
+
+  test('by username or by email answers a token pair', async () => {
+    for (const body of [
+      { username: 'carol', password: 'carol-password' },
+      { username: 'CAROL', password: 'carol-password' },
+      { email: 'carol@example.com', password: 'carol-password' },
+    ]) {
+      const r = await u.call('POST', '/api/auth/login', { body })
+      expect(r.status).toBe(200)
+      expect(r.body).toEqual({
+        accessToken: expect.any(String),
+        refreshToken: expect.any(String),
+        tokenType: 'Bearer',
+        expiresIn: 900,
+      })
+    }
+  })
+
+  test('answers 401 with one message for every wrong-credential case', async () => {
+    const wrongPassword = await u.call('POST', '/api/auth/login', {
+      body: { username: 'carol', password: 'nope-nope' },
+    })
+    const noSuchUser = await u.call('POST', '/api/auth/login', {
+      body: { username: 'nobody', password: 'nope-nope' },
+    })
+    const noSuchEmail = await u.call('POST', '/api/auth/login', {
+      body: { email: 'x@example.com', password: 'nope' },
+    })
+    for (const r of [wrongPassword, noSuchUser, noSuchEmail]) {
+      expect(r.status).toBe(401)
+      expect(r.body.detail).toBe('wrong username, email or password')
+    }
+  })
+
+  test('answers 422 unless exactly one of username and email is given', async () => {
+    expect((await u.call('POST', '/api/auth/login', { body: { password: 'carol-password' } })).status).toBe(
+      422,
+    )
+    const both = await u.call('POST', '/api/auth/login', {
+      body: { username: 'carol', email: 'carol@example.com', password: 'carol-password' },
+    })
+    expect(both.status).toBe(422)
+  })
+})
+
+describe('login rate limits', () => {
+  test('per account: after 5 failures even the right password gets 429 with Retry-After', async () => {
+    await u.register('dave', 'dave-password')
+    for (let i = 0; i < 5; i++) {
+      expect(
+        (await u.call('POST', '/api/auth/login', { body: { username: 'dave', password: 'guess-guess' } }))
+          .status,
+      ).toBe(401)
+    }
+    const limited = await u.call('POST', '/api/auth/login', {
+      body: { username: 'dave', password: 'dave-password' },
+    })
+    expect(limited.status).toBe(429)
+    expect(limited.body.type).toBe(problemTypeUri('too-many-requests'))
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+    // Another account is not affected.
+    await u.register('erin', 'erin-password')
+    expect(
+      (await u.call('POST', '/api/auth/login', { body: { username: 'erin', password: 'erin-password' } }))
+        .status,
+    ).toBe(200)
+  })
+
+  test('per client address behind the gateway', async () => {
+    await u.stop()
+    u = await startUser({ TRUST_PROXY: 'true', LOGIN_MAX_PER_ADDRESS: '3' })
+    await u.register('frank', 'frank-password')
+    const from = (ip: string) => ({
+      body: { username: 'frank', password: 'frank-password' },
+      headers: { 'x-forwarded-for': ip },
+    })
+    for (let i = 0; i < 3; i++)
+      expect((await u.call('POST', '/api/auth/login', from('203.0.113.7'))).status).toBe(200)
+    const limited = await u.call('POST', '/api/auth/login', from('203.0.113.7'))
+    expect(limited.status).toBe(429)
+    expect(limited.headers.get('retry-after')).toBeTruthy()
+    expect((await u.call('POST', '/api/auth/login', from('203.0.113.8'))).status).toBe(200)
+  })
+})
+
+describe('POST /api/auth/token (OAuth2 password form)', () => {
+  test('answers access_token, token_type and expires_in for a username or an email', async () => {
+    for (const username of [ADMIN.username, ADMIN.email]) {
+      const r = await u.call('POST', '/api/auth/token', {
+        form: { grant_type: 'password', username, password: ADMIN.password },
+      })
+      expect(r.status).toBe(200)
+      expect(r.body).toEqual({ access_token: expect.any(String), token_type: 'bearer', expires_in: 900 })
+      const me = await u.call('GET', '/api/users/me', { token: r.body.access_token })
+      expect(me.body.username).toBe(ADMIN.username)
+    }
+  })
+
+  test('answers 401 for a wrong password', async () => {
+    const r = await u.call('POST', '/api/auth/token', {
+      form: { username: ADMIN.username, password: 'wrong-password' },
+    })
+    expect(r.status).toBe(401)
+  })
+})
+
+describe('refresh tokens', () => {
+  test('a refresh gives a new pair and the old refresh token stops working', async () => {
+    await u.register('gina')
+    const first = await u.login('gina')
+    const r = await u.call('POST', '/api/auth/refresh', { body: { refreshToken: first.refreshToken } })
+    expect(r.status).toBe(200)
+    expect(r.body.refreshToken).not.toBe(first.refreshToken)
+    expect((await u.call('GET', '/api/users/me', { token: r.body.accessToken })).status).toBe(200)
+    const again = await u.call('POST', '/api/auth/refresh', { body: { refreshToken: r.body.refreshToken } })
+    expect(again.status).toBe(200)
+  })
+
+  test('presenting an already-rotated token revokes the whole family', async () => {
+    await u.register('hank')
+    const first = await u.login('hank')
+    const second = await u.call('POST', '/api/auth/refresh', { body: { refreshToken: first.refreshToken } })
+    const replay = await u.call('POST', '/api/auth/refresh', { body: { refreshToken: first.refreshToken } })
+    expect(replay.status).toBe(401)
+    expect(replay.headers.get('www-authenticate')).toBe('Bearer')
+    // The thief's replay also ends the legitimate holder's session.
+    const victim = await u.call('POST', '/api/auth/refresh', {
+      body: { refreshToken: second.body.refreshToken },
+    })
+    expect(victim.status).toBe(401)
+    // Another login is a new family and works.
+    const fresh = await u.login('hank')
+    expect(
+      (await u.call('POST', '/api/auth/refresh', { body: { refreshToken: fresh.refreshToken } })).status,
+    ).toBe(200)
+  })
+
+  test('logout revokes the family: 204, then the refresh token is refused', async () => {
+    await u.register('iris')
+    const s = await u.login('iris')
+    const out = await u.call('POST', '/api/auth/logout', { body: { refreshToken: s.refreshToken } })
+    expect(out.status).toBe(204)
+    expect(
+      (await u.call('POST', '/api/auth/refresh', { body: { refreshToken: s.refreshToken } })).status,
+    ).toBe(401)
+  })
+
+  test('an unknown or malformed refresh token is refused', async () => {
+    expect((await u.call('POST', '/api/auth/refresh', { body: { refreshToken: 'made-up' } })).status).toBe(
+      401,
+    )
+    expect((await u.call('POST', '/api/auth/refresh', { body: {} })).status).toBe(422)
+    expect((await u.call('POST', '/api/auth/logout', { body: { refreshToken: '' } })).status).toBe(422)
+  })
+})
+
+describe('bearer tokens', () => {
+  test('no token, a malformed one or a forged one: 401 with WWW-Authenticate: Bearer', async () => {
+    const { accessToken } = await u.login(ADMIN.username, ADMIN.password)
+    const [h, p] = accessToken.split('.')
+    const forged = `${h}.${p}.${'A'.repeat(86)}`
+    for (const token of [undefined, 'not-a-jwt', forged]) {
+      const r = await u.call('GET', '/api/users/me', { token })
+      expect(r.status).toBe(401)
+      expect(r.headers.get('www-authenticate')).toBe('Bearer')
+      expect(r.body.type).toBe(problemTypeUri('unauthorized'))
+    }
+  })
+})
