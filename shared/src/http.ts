@@ -116,7 +116,8 @@ export function createHttpApp(opts: HttpAppOptions) {
       openapi({
         path: '/docs',
         specPath: '/docs/json',
-        exclude: { paths: ['/health', '/ready'] },
+        // Routes with a dot (jwks.json) are API too, not static files.
+        exclude: { paths: ['/health', '/ready'], staticFile: false },
         documentation: {
           ...opts.documentation,
           components: { securitySchemes, ...(opts.documentation?.components as object | undefined) },
