@@ -17,7 +17,7 @@ export interface VerifierOptions {
   keys: PublicKeys
   issuer: string
   audience: string
-  /** Verified tokens remembered until they expire (bounded). */
+  /** Verified tokens remembered until they expire (bounded; 0 turns the cache off). */
   cacheSize?: number
 }
 
@@ -59,6 +59,7 @@ export class TokenVerifier {
       )
     }
     const principal = toPrincipal(payload)
+    if (this.cacheSize <= 0) return principal
     if (this.cache.size >= this.cacheSize) {
       // Oldest first: Map iteration follows insertion order.
       const oldest = this.cache.keys().next().value
