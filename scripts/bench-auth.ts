@@ -11,7 +11,8 @@ const n = Number(values.requests)
 const u = await startUser()
 const { accessToken } = await u.login(ADMIN.username, ADMIN.password)
 const keys = await loadPublicKeys(`@${join(u.dir, 'keys', 'jwt-public.jwks.json')}`)
-const verifier = (cacheSize: number) => new TokenVerifier({ keys, issuer: 'mart', audience: 'mart', cacheSize })
+const verifier = (cacheSize: number) =>
+  new TokenVerifier({ keys, issuer: 'mart', audience: 'mart', cacheSize })
 
 async function time(label: string, run: () => Promise<unknown>) {
   for (let i = 0; i < 200; i++) await run() // warm-up
