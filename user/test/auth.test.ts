@@ -26,6 +26,20 @@ describe('POST /api/auth/register', () => {
     expect(r.text).not.toContain('argon2')
   })
 
+  test('cannot be used to become an admin: extra fields are ignored', async () => {
+    const r = await u.call('POST', '/api/auth/register', {
+      body: {
+        username: 'mallory',
+        email: 'mallory@example.com',
+        password: 'password-123',
+        role: 'admin',
+        disabled: true,
+      },
+    })
+    expect(r.status).toBe(201)
+    expect(r.body).toMatchObject({ role: 'user', disabled: false })
+  })
+
   test('answers 409 when the username or the email is taken, whatever the case', async () => {
     await u.register('alice', 'password-123', 'alice@example.com')
     const sameName = await u.call('POST', '/api/auth/register', {
