@@ -106,25 +106,27 @@ const security: Record<string, string[]>[] = [{ bearer: [] }, { password: [] }]
 /**
  * Route guards for every service: `{ requireUser: true }` answers 401 (with `WWW-Authenticate:
  * Bearer`) without a valid token and gives the handler `user`; `{ requireAdmin: true }` also
- * answers 403 to a non-admin.
+ * answers 403 to a non-admin. The check runs before params, query and body are validated, so a
+ * caller without access learns nothing about a route's input rules.
  */
-export const authGuards = (verifier: TokenVerifier) =>
-  new Elysia({ name: 'mart-auth' }).macro({
-    requireUser: {
-      detail: { security },
-      async resolve({ request }) {
-        return { user: await verifier.fromHeader(request.headers.get('authorization')) }
-      },
-    },
+export function authGuards(verifier: TokenVerifier) {
+  const principals = new WeakMap<Request, Principal>()
+  const check = async (request: Request, role?: Role) => {
+    const user = await verifier.fromHeader(request.headers.get('authorization'))
+    if (role && user.role !== role) throw forbidden(`this needs the ${role} role`)
+    principals.set(request, user)
+  }
+  // `transform` runs before validation; `resolve` (after it) hands the principal to the handler.
+  const user = ({ request }: { request: Request }) => ({ user: principals.get(request) as Principal })
+  return new Elysia({ name: 'mart-auth' }).macro({
+    requireUser: { detail: { security }, transform: ({ request }) => check(request), resolve: user },
     requireAdmin: {
       detail: { security },
-      async resolve({ request }) {
-        const user = await verifier.fromHeader(request.headers.get('authorization'))
-        if (user.role !== 'admin') throw forbidden('this needs the admin role')
-        return { user }
-      },
+      transform: ({ request }) => check(request, 'admin'),
+      resolve: user,
     },
   })
+}
 
 /**
  * The verifier a service's configuration asks for: JWT_PUBLIC_KEYS, or in development and tests
