@@ -84,6 +84,8 @@ export async function startUser(env: Record<string, string> = {}, opts: { bus?: 
     adminToken: async () => (await login(ADMIN.username, ADMIN.password)).accessToken,
     /** Events the service published on user.events, decoded. */
     events: () => events.got.map((d: Delivery) => decodeEvent(d.value)),
+    /** The raw messages the service published on user.events (key, value, headers), as received. */
+    deliveries: (): Delivery[] => [...events.got],
     async stop() {
       await events.stop()
       await svc.stop()
