@@ -17,7 +17,7 @@ if (process.env.KAFKA_BROKERS) {
     }),
   )
   console.log(
-    `mart: ${names.length} services on Kafka ${process.env.KAFKA_BROKERS}\n` +
+    `mart: ${names.length} service(s) on Kafka ${process.env.KAFKA_BROKERS}\n` +
       names.map((n) => `  ${n.padEnd(13)} http://127.0.0.1:${services[n].port}/docs`).join('\n'),
   )
   const stop = () => {
