@@ -16,7 +16,7 @@ import type { Static } from '@sinclair/typebox'
 import { t } from 'elysia'
 import type { UserConfig } from './config.ts'
 import { signAccessToken, type TokenSettings } from './tokens.ts'
-import { principalOf, type Users, view } from './users.ts'
+import { principalOf, type Users, view, WrongCurrentPassword } from './users.ts'
 
 const Username = t.String({ minLength: 3, maxLength: 32, pattern: '^[a-zA-Z0-9_.-]+$' })
 const Email = t.String({ format: 'email', maxLength: 254 })
@@ -64,7 +64,7 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
   const byAddress = new RateLimiter(config.LOGIN_MAX_PER_ADDRESS, config.LOGIN_ADDRESS_WINDOW_SECONDS * 1000)
 
   const tooMany = (seconds: number) =>
-    new HttpProblem('too-many-requests', 'too many login attempts; try again later', {
+    new HttpProblem('too-many-requests', 'too many attempts; try again later', {
       headers: { 'retry-after': String(seconds) },
     })
 
@@ -210,7 +210,18 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
     })
     .patch(
       '/api/users/me',
-      async ({ user, body, trace }) => view(await users.updateSelf(user.id, body, trace)),
+      async ({ user, body, trace }) => {
+        // Guessing the current password is limited like guessing it at login.
+        const key = `password:${user.id}`
+        const wait = byAccount.retryAfter(key)
+        if (wait > 0) throw tooMany(wait)
+        try {
+          return view(await users.updateSelf(user.id, body, trace))
+        } catch (err) {
+          if (err instanceof WrongCurrentPassword) byAccount.hit(key)
+          throw err
+        }
+      },
       {
         requireUser: true,
         body: t.Object({

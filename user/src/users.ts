@@ -235,9 +235,8 @@ export class Users {
           { path: '/body/currentPassword', message: 'is required to set a new password' },
         ])
       }
-      if (!(await Bun.password.verify(patch.currentPassword, current.passwordHash))) {
-        throw validationProblem([{ path: '/body/currentPassword', message: 'does not match' }])
-      }
+      if (!(await Bun.password.verify(patch.currentPassword, current.passwordHash)))
+        throw new WrongCurrentPassword()
       passwordHash = await this.hashPassword(patch.password)
     }
     return this.change(id, { username: patch.username, email: patch.email, passwordHash }, trace)
@@ -355,6 +354,13 @@ export class Users {
       passwordHash: this.hashPasswordSync(admin.password),
       role: 'admin',
     })
+  }
+}
+
+/** A password change with the wrong current password: a guess, counted like a failed login. */
+export class WrongCurrentPassword extends HttpProblem {
+  constructor() {
+    super('validation', undefined, { errors: [{ path: '/body/currentPassword', message: 'does not match' }] })
   }
 }
 

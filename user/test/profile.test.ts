@@ -142,6 +142,16 @@ describe('PATCH /api/users/me', () => {
     expect(await loginStatus({ username: 'alice', password: 'brand-new-password' })).toBe(401)
   })
 
+  test('guessing the current password is limited like login: after 5 wrong guesses, 429 even for the right one', async () => {
+    const attempt = (currentPassword: string) =>
+      u.call('PATCH', '/api/users/me', { token, body: { password: 'brand-new-password', currentPassword } })
+    for (let i = 0; i < 5; i++) expect((await attempt(`guess-${i}`)).status).toBe(422)
+    const limited = await attempt('alice-password')
+    expect(limited.status).toBe(429)
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect(await loginStatus({ username: 'alice', password: 'alice-password' })).toBe(200)
+  })
+
   test('a new password with the right currentPassword: the old one stops working and earlier refresh tokens are revoked', async () => {
     const earlier = await u.login('alice', 'alice-password')
     const r = await u.call('PATCH', '/api/users/me', {
