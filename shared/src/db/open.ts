@@ -36,6 +36,16 @@ export interface OpenOptions<S extends Schema> {
 // worker has fallen this far behind (pages, about 40 MB of WAL).
 const FALLBACK_AUTOCHECKPOINT = 10_000
 
+// One checkpoint thread for the whole process, started on first use and never holding it open.
+let worker: Worker | null = null
+function checkpointer(): Worker {
+  if (!worker) {
+    worker = new Worker(new URL('./checkpoint-worker.ts', import.meta.url))
+    worker.unref()
+  }
+  return worker
+}
+
 const platformMigrations = join(import.meta.dir, '..', '..', 'drizzle')
 
 /** Opens (creating if needed) a service database, tunes it for a single writer and migrates it. */
@@ -50,12 +60,10 @@ export function openStore<S extends Schema = Schema>(opts: OpenOptions<S>): Stor
   const db = drizzle({ client: sqlite, schema: opts.schema ?? ({} as S) })
   migrate(db, { migrationsFolder: platformMigrations, migrationsTable: '__mart_platform_migrations' })
   if (opts.migrationsFolder) migrate(db, { migrationsFolder: opts.migrationsFolder })
-  let worker: Worker | null = null
-  if (opts.backgroundCheckpointMs && opts.file !== ':memory:') {
+  const checkpointed = Boolean(opts.backgroundCheckpointMs && opts.file !== ':memory:')
+  if (checkpointed) {
     sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT}`)
-    worker = new Worker(new URL('./checkpoint-worker.ts', import.meta.url))
-    worker.postMessage({ file: opts.file, intervalMs: opts.backgroundCheckpointMs })
-    worker.unref()
+    checkpointer().postMessage({ op: 'add', file: opts.file, intervalMs: opts.backgroundCheckpointMs })
   }
   return {
     file: opts.file,
@@ -64,7 +72,7 @@ export function openStore<S extends Schema = Schema>(opts: OpenOptions<S>): Stor
     sqlite,
     onStaged: new Set(),
     close: () => {
-      worker?.terminate()
+      if (checkpointed) checkpointer().postMessage({ op: 'remove', file: opts.file })
       sqlite.close()
     },
   }
