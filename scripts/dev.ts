@@ -30,6 +30,10 @@ if (process.env.KAFKA_BROKERS) {
 } else {
   const mart = await startEmbedded(await loadDefinitions(), {
     port: Number(process.env.PORT ?? GATEWAY_PORT),
+  }).catch((err: unknown) => {
+    // A bad setting (or a missing production secret) is a message for the operator, not a stack.
+    console.error(`mart failed to start: ${err instanceof Error ? err.message : String(err)}`)
+    process.exit(1)
   })
   console.log(
     `mart: embedded mode on ${mart.url} (in-process bus, SQLite in ${process.env.DATA_DIR ?? './data'})\n` +

@@ -1,4 +1,4 @@
-import { type Static, type TObject, type TProperties, Type } from '@sinclair/typebox'
+import { type Static, type TObject, type TProperties, type TSchema, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { logLevels } from './log.ts'
 
@@ -76,10 +76,18 @@ export function loadConfig<S extends TObject>(
   const value = Value.Default(schema, Value.Convert(schema, raw))
   const problems = [...Value.Errors(schema, value)].map((e) => {
     const key = e.path.replace(/^\//, '') || '(root)'
-    return raw[key] === undefined ? `${key}: missing (${e.message})` : `${key}: ${e.message}`
+    const message = choices(schema.properties[key]) ?? e.message
+    return raw[key] === undefined ? `${key}: missing (${message})` : `${key}: ${message}`
   })
   if (problems.length > 0) throw new ConfigError(service, [...new Set(problems)])
   return value as Static<S>
+}
+
+/** "must be one of: a, b" for a union of literals, where TypeBox would say "Expected union value". */
+function choices(schema: TSchema | undefined): string | undefined {
+  const options = (schema as { anyOf?: { const?: unknown }[] } | undefined)?.anyOf
+  if (!options?.every((o) => o.const !== undefined)) return undefined
+  return `must be one of: ${options.map((o) => String(o.const)).join(', ')}`
 }
 
 /** loadConfig for a service's entry point: a bad configuration prints one message and exits. */

@@ -50,6 +50,7 @@ describe('config', () => {
     )
     expect(message).toStartWith('invalid configuration for user:')
     expect(message).toContain('ADMIN_PASSWORD: missing')
+    expect(message).toContain('LOG_LEVEL: must be one of: trace, debug, info, warn, error, fatal, silent')
     expect(message).not.toContain('eighty')
     expect(message).not.toContain('no port here')
   })
