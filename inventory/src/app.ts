@@ -1,0 +1,130 @@
+import {
+  authGuards,
+  createHttpApp,
+  type Logger,
+  notFound,
+  type TokenVerifier,
+  validationProblem,
+} from '@mart/shared'
+import type { Static } from '@sinclair/typebox'
+import { t } from 'elysia'
+import type { InventoryConfig } from './config.ts'
+import { type Stock, view } from './stock.ts'
+
+// Product ids come from the product service; the catalog bounds them like every event id.
+const ProductId = t.String({ minLength: 1, maxLength: 64 })
+const Status = t.Union([
+  t.Literal('in_stock'),
+  t.Literal('low_stock'),
+  t.Literal('out_of_stock'),
+  t.Literal('discontinued'),
+])
+const Threshold = t.Integer({ minimum: 0, maximum: 1_000_000 })
+
+const Item = t.Object({
+  productId: t.String(),
+  onHand: t.Integer(),
+  reserved: t.Integer(),
+  available: t.Integer(),
+  lowStockThreshold: t.Integer(),
+  status: Status,
+  updatedAt: t.String({ format: 'date-time' }),
+})
+const ItemDetail = t.Composite([
+  Item,
+  t.Object({
+    reservations: t.Array(
+      t.Object({ orderId: t.String(), quantity: t.Integer(), reservedAt: t.String({ format: 'date-time' }) }),
+    ),
+  }),
+])
+
+export interface AppDeps {
+  config: Static<typeof InventoryConfig>
+  log: Logger
+  stock: Stock
+  verifier: TokenVerifier
+  ready: () => boolean
+}
+
+export function buildApp({ config, log, stock, verifier, ready }: AppDeps) {
+  const detail = (productId: string) => {
+    const item = stock.item(productId)
+    if (!item) throw notFound('no stock item for that product')
+    return { ...view(item), reservations: stock.openReservations(productId) }
+  }
+
+  return createHttpApp({
+    service: 'inventory',
+    log,
+    bodyLimit: config.HTTP_BODY_LIMIT,
+    ready,
+    title: 'Mart inventory service',
+    description:
+      'Stock per product and the reservations orders hold. Stock items come from product.created; reservations from order events. Admin only.',
+  })
+    .use(authGuards(verifier))
+    .get(
+      '/api/inventory',
+      ({ query }) => {
+        const page = stock.list({ limit: query.limit ?? 20, cursor: query.cursor, status: query.status })
+        return { items: page.items.map(view), nextCursor: page.nextCursor }
+      },
+      {
+        requireAdmin: true,
+        query: t.Object({
+          limit: t.Optional(t.Integer({ minimum: 1, maximum: 100 })),
+          cursor: t.Optional(t.String({ maxLength: 200 })),
+          status: t.Optional(Status),
+        }),
+        response: { 200: t.Object({ items: t.Array(Item), nextCursor: t.Union([t.String(), t.Null()]) }) },
+        detail: { tags: ['admin'], summary: 'List stock items by product id (keyset pagination)' },
+      },
+    )
+    .get('/api/inventory/:productId', ({ params }) => detail(params.productId), {
+      requireAdmin: true,
+      params: t.Object({ productId: ProductId }),
+      response: { 200: ItemDetail },
+      detail: { tags: ['admin'], summary: 'One stock item with the reservations orders hold on it' },
+    })
+    .post(
+      '/api/inventory/:productId/adjustments',
+      ({ params, body, trace }) => {
+        // TypeBox's integer has no "not zero"; a zero delta would be an adjustment that adjusts nothing.
+        if (body.delta === 0) throw validationProblem([{ path: '/body/delta', message: 'must not be 0' }])
+        stock.adjust(params.productId, body.delta, body.reason, trace)
+        return detail(params.productId)
+      },
+      {
+        requireAdmin: true,
+        params: t.Object({ productId: ProductId }),
+        body: t.Object({
+          delta: t.Integer({
+            minimum: -1_000_000,
+            maximum: 1_000_000,
+            description: 'units added (restock) or removed (write-off); never 0',
+          }),
+          reason: t.String({ minLength: 1, maxLength: 200 }),
+        }),
+        response: { 200: ItemDetail },
+        detail: {
+          tags: ['admin'],
+          summary: 'Restock or write off; 409 if on hand would drop below what orders hold',
+        },
+      },
+    )
+    .patch(
+      '/api/inventory/:productId',
+      ({ params, body, trace }) => {
+        stock.setThreshold(params.productId, body.lowStockThreshold, trace)
+        return detail(params.productId)
+      },
+      {
+        requireAdmin: true,
+        params: t.Object({ productId: ProductId }),
+        body: t.Object({ lowStockThreshold: Threshold }),
+        response: { 200: ItemDetail },
+        detail: { tags: ['admin'], summary: 'Change the low-stock threshold' },
+      },
+    )
+}

@@ -1,0 +1,352 @@
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import type { Event, EventData } from '@mart/shared'
+import { type InventoryHarness, paid, placed, product, ref, startInventory } from './support.ts'
+
+let h: InventoryHarness
+beforeEach(async () => {
+  h = await startInventory()
+})
+afterEach(() => h.stop())
+
+type Emitted = ReturnType<InventoryHarness['emitted']>[number]
+const ofType = <T extends Emitted['type']>(type: T) =>
+  h.emitted().filter((e) => e.type === type) as unknown as Event<T>[]
+const dataOf = <T extends Emitted['type']>(type: T) => ofType(type).map((e) => e.data as EventData<T>)
+
+describe('stock items from product events', () => {
+  test('product.created makes a stock item with its initial stock and announces it once', async () => {
+    await h.apply(['product.created', product('p1', 12), 'p1'], ['product.created', product('p0', 0), 'p0'])
+    expect(h.item('p1')).toEqual({ onHand: 12, reserved: 0, threshold: 5, discontinued: 0 })
+    expect(h.item('p0')).toMatchObject({ onHand: 0, reserved: 0 })
+    expect(dataOf('stock.adjusted')).toEqual([
+      {
+        productId: 'p1',
+        onHand: 12,
+        reserved: 0,
+        available: 12,
+        lowStockThreshold: 5,
+        status: 'in_stock',
+        reason: 'product.created',
+      },
+      {
+        productId: 'p0',
+        onHand: 0,
+        reserved: 0,
+        available: 0,
+        lowStockThreshold: 5,
+        status: 'out_of_stock',
+        reason: 'product.created',
+      },
+    ])
+    // Stock.adjusted is keyed by the product, caused by the product event.
+    expect(ofType('stock.adjusted')[0]?.subject).toBe('p1')
+  })
+
+  test('a second product.created for the same product (a new event, not a redelivery) resets nothing', async () => {
+    await h.apply(
+      ['product.created', product('p1', 10), 'p1'],
+      ['order.placed', placed('o1', [['p1', 4]]), 'o1'],
+    )
+    await h.apply(['product.created', product('p1', 99), 'p1'])
+    expect(h.item('p1')).toMatchObject({ onHand: 10, reserved: 4 })
+  })
+
+  test('product.deleted discontinues: new orders are rejected, held stock can still be released', async () => {
+    await h.apply(
+      ['product.created', product('p1', 10), 'p1'],
+      ['order.placed', placed('o1', [['p1', 2]]), 'o1'],
+      ['product.deleted', { id: 'p1' }, 'p1'],
+      ['order.placed', placed('o2', [['p1', 1]]), 'o2'],
+      ['order.cancelled', { ...ref('o1'), reason: 'changed my mind' }, 'o1'],
+    )
+    expect(h.item('p1')).toEqual({ onHand: 10, reserved: 0, threshold: 5, discontinued: 1 })
+    expect(dataOf('stock.rejected')).toEqual([
+      { orderId: 'o2', reasons: [{ productId: 'p1', reason: 'discontinued', requested: 1, available: 0 }] },
+    ])
+    expect(dataOf('stock.released')).toEqual([{ orderId: 'o1', lines: [{ productId: 'p1', quantity: 2 }] }])
+  })
+
+  test('a product.deleted that overtakes its product.created leaves it discontinued', async () => {
+    await h.apply(['product.deleted', { id: 'p1' }, 'p1'], ['product.created', product('p1', 10), 'p1'])
+    expect(h.item('p1')).toMatchObject({ onHand: 0, discontinued: 1 })
+  })
+})
+
+describe('reservations', () => {
+  beforeEach(async () => {
+    await h.apply(['product.created', product('a', 10), 'a'], ['product.created', product('b', 3), 'b'])
+  })
+
+  test('order.placed reserves every line, announces stock.reserved and one stock.adjusted per product', async () => {
+    const [e] = await h.apply([
+      'order.placed',
+      placed('o1', [
+        ['a', 2],
+        ['b', 1],
+        ['a', 3],
+      ]),
+      'o1',
+    ])
+    expect(h.item('a')).toMatchObject({ onHand: 10, reserved: 5 })
+    expect(h.item('b')).toMatchObject({ onHand: 3, reserved: 1 })
+    // Lines of one product are summed into one reservation.
+    expect(h.reservationsOf('o1')).toEqual([
+      { productId: 'a', quantity: 5 },
+      { productId: 'b', quantity: 1 },
+    ])
+    const reserved = ofType('stock.reserved')
+    expect(reserved).toHaveLength(1)
+    expect(reserved[0]).toMatchObject({
+      subject: 'o1',
+      source: 'inventory',
+      causationId: e?.id,
+      correlationId: e?.correlationId,
+      data: {
+        orderId: 'o1',
+        lines: [
+          { productId: 'a', quantity: 5 },
+          { productId: 'b', quantity: 1 },
+        ],
+      },
+    })
+    const adjusted = dataOf('stock.adjusted').filter((d) => d.reason === 'order.placed')
+    expect(adjusted).toEqual([
+      {
+        productId: 'a',
+        onHand: 10,
+        reserved: 5,
+        available: 5,
+        lowStockThreshold: 5,
+        status: 'low_stock',
+        reason: 'order.placed',
+      },
+      {
+        productId: 'b',
+        onHand: 3,
+        reserved: 1,
+        available: 2,
+        lowStockThreshold: 5,
+        status: 'low_stock',
+        reason: 'order.placed',
+      },
+    ])
+    // a went from 10 (above 5) to 5: low. b was low already: no second alarm.
+    expect(dataOf('stock.low')).toEqual([{ productId: 'a', available: 5, lowStockThreshold: 5 }])
+  })
+
+  test('all or nothing: one failing line rejects the order with a reason per failing line and reserves nothing', async () => {
+    await h.apply([
+      'order.placed',
+      placed('o1', [
+        ['a', 1],
+        ['b', 2],
+        ['b', 2],
+        ['ghost', 1],
+      ]),
+      'o1',
+    ])
+    expect(h.item('a')).toMatchObject({ reserved: 0 })
+    expect(h.item('b')).toMatchObject({ reserved: 0 })
+    expect(h.reservationsOf('o1')).toEqual([])
+    expect(dataOf('stock.rejected')).toEqual([
+      {
+        orderId: 'o1',
+        reasons: [
+          { productId: 'b', reason: 'insufficient_stock', requested: 4, available: 3 },
+          { productId: 'ghost', reason: 'unknown_product', requested: 1, available: 0 },
+        ],
+      },
+    ])
+    expect(ofType('stock.reserved')).toEqual([])
+    expect(dataOf('stock.adjusted').filter((d) => d.reason !== 'product.created')).toEqual([])
+  })
+
+  test('insufficient stock reports what is available after other reservations', async () => {
+    await h.apply(
+      ['order.placed', placed('o1', [['b', 2]]), 'o1'],
+      ['order.placed', placed('o2', [['b', 2]]), 'o2'],
+    )
+    expect(dataOf('stock.rejected')).toEqual([
+      {
+        orderId: 'o2',
+        reasons: [{ productId: 'b', reason: 'insufficient_stock', requested: 2, available: 1 }],
+      },
+    ])
+    expect(h.item('b')).toMatchObject({ reserved: 2 })
+  })
+
+  for (const type of ['order.cancelled', 'order.expired', 'order.rejected'] as const) {
+    test(`${type} releases what the order holds, once`, async () => {
+      await h.apply([
+        'order.placed',
+        placed('o1', [
+          ['a', 4],
+          ['b', 3],
+        ]),
+        'o1',
+      ])
+      const data =
+        type === 'order.cancelled'
+          ? { ...ref('o1'), reason: 'user cancelled' }
+          : type === 'order.rejected'
+            ? { ...ref('o1'), reasons: [] }
+            : ref('o1')
+      await h.apply([type, data, 'o1'], [type, data, 'o1'])
+      expect(h.item('a')).toMatchObject({ onHand: 10, reserved: 0 })
+      expect(h.item('b')).toMatchObject({ onHand: 3, reserved: 0 })
+      expect(h.reservationsOf('o1')).toEqual([])
+      expect(dataOf('stock.released')).toEqual([
+        {
+          orderId: 'o1',
+          lines: [
+            { productId: 'a', quantity: 4 },
+            { productId: 'b', quantity: 3 },
+          ],
+        },
+      ])
+      expect(dataOf('stock.adjusted').filter((d) => d.reason === type)).toMatchObject([
+        { productId: 'a', available: 10, status: 'in_stock' },
+        { productId: 'b', available: 3, status: 'low_stock' },
+      ])
+    })
+  }
+
+  test('payment.succeeded commits (on hand and reserved drop) and the order.paid after it changes nothing', async () => {
+    await h.apply(
+      ['order.placed', placed('o1', [['a', 4]]), 'o1'],
+      ['payment.succeeded', paid('o1'), 'o1'],
+      ['order.paid', { ...ref('o1'), paymentId: 'pay-o1' }, 'o1'],
+      // Paid is final: a late cancellation gives nothing back.
+      ['order.cancelled', { ...ref('o1'), reason: 'too late' }, 'o1'],
+    )
+    expect(h.item('a')).toMatchObject({ onHand: 6, reserved: 0 })
+    expect(h.reservationsOf('o1')).toEqual([])
+    expect(dataOf('stock.committed')).toEqual([{ orderId: 'o1', lines: [{ productId: 'a', quantity: 4 }] }])
+    expect(ofType('stock.released')).toEqual([])
+    expect(dataOf('stock.adjusted').at(-1)).toMatchObject({
+      productId: 'a',
+      onHand: 6,
+      reserved: 0,
+      available: 6,
+      reason: 'payment.succeeded',
+    })
+  })
+
+  test('order.paid alone commits too', async () => {
+    await h.apply(
+      ['order.placed', placed('o1', [['b', 3]]), 'o1'],
+      ['order.paid', { ...ref('o1'), paymentId: 'pay-o1' }, 'o1'],
+    )
+    expect(h.item('b')).toMatchObject({ onHand: 0, reserved: 0 })
+    expect(ofType('stock.committed')).toHaveLength(1)
+  })
+})
+
+describe('redelivery and out-of-order delivery', () => {
+  beforeEach(async () => {
+    await h.apply(['product.created', product('a', 10), 'a'])
+  })
+
+  test('every message is delivered twice (the harness bus) and each effect happens once', async () => {
+    await h.apply(
+      ['order.placed', placed('o1', [['a', 3]]), 'o1'],
+      ['order.placed', placed('o2', [['a', 2]]), 'o2'],
+      ['order.expired', ref('o2'), 'o2'],
+      ['payment.succeeded', paid('o1'), 'o1'],
+    )
+    expect(h.item('a')).toMatchObject({ onHand: 7, reserved: 0 })
+    const types = h.emitted().map((e) => e.type)
+    expect(types.filter((t) => t === 'stock.reserved')).toHaveLength(2)
+    expect(types.filter((t) => t === 'stock.released')).toHaveLength(1)
+    expect(types.filter((t) => t === 'stock.committed')).toHaveLength(1)
+    const inbox = h.svc.store.sqlite.prepare('SELECT count(*) AS n FROM mart_inbox').get() as { n: number }
+    expect(inbox.n).toBe(5)
+  })
+
+  test('a second order.placed for the same order (a new event id) reserves nothing more and emits nothing', async () => {
+    await h.apply(
+      ['order.placed', placed('o1', [['a', 3]]), 'o1'],
+      ['order.placed', placed('o1', [['a', 3]]), 'o1'],
+    )
+    expect(h.item('a')).toMatchObject({ reserved: 3 })
+    expect(ofType('stock.reserved')).toHaveLength(1)
+    // Nor does one for a rejected order.
+    await h.apply(
+      ['order.placed', placed('o2', [['a', 50]]), 'o2'],
+      ['order.placed', placed('o2', [['a', 1]]), 'o2'],
+    )
+    expect(h.item('a')).toMatchObject({ reserved: 3 })
+    expect(ofType('stock.rejected')).toHaveLength(1)
+  })
+
+  test('a release before its order.placed leaves a tombstone: the late order.placed reserves nothing and emits nothing', async () => {
+    await h.apply(['order.cancelled', { ...ref('o1'), reason: 'cancelled at once' }, 'o1'])
+    expect(h.emitted().filter((e) => e.type !== 'stock.adjusted')).toEqual([])
+    await h.apply(['order.placed', placed('o1', [['a', 3]]), 'o1'])
+    expect(h.item('a')).toMatchObject({ reserved: 0 })
+    expect(h.reservationsOf('o1')).toEqual([])
+    expect(h.emitted().map((e) => e.type)).toEqual(['stock.adjusted']) // product.created's only
+    // The tombstone is final: a late payment for it takes nothing off the shelf either.
+    await h.apply(['payment.succeeded', paid('o1'), 'o1'])
+    expect(h.item('a')).toMatchObject({ onHand: 10, reserved: 0 })
+  })
+
+  test('a payment before its order.placed: the late order.placed reserves and commits at once', async () => {
+    await h.apply(['payment.succeeded', paid('o1'), 'o1'])
+    expect(h.emitted().map((e) => e.type)).toEqual(['stock.adjusted'])
+    await h.apply(
+      ['order.placed', placed('o1', [['a', 4]]), 'o1'],
+      ['order.paid', { ...ref('o1'), paymentId: 'p' }, 'o1'],
+    )
+    expect(h.item('a')).toMatchObject({ onHand: 6, reserved: 0 })
+    expect(h.emitted().map((e) => e.type)).toEqual([
+      'stock.adjusted',
+      'stock.reserved',
+      'stock.committed',
+      'stock.adjusted',
+    ])
+    expect(dataOf('stock.adjusted').at(-1)).toMatchObject({ onHand: 6, reserved: 0, available: 6 })
+  })
+
+  test('a payment and then a cancellation before order.placed: the cancellation wins, nothing leaves the shelf', async () => {
+    await h.apply(
+      ['payment.succeeded', paid('o1'), 'o1'],
+      ['order.expired', ref('o1'), 'o1'],
+      ['order.placed', placed('o1', [['a', 4]]), 'o1'],
+    )
+    expect(h.item('a')).toMatchObject({ onHand: 10, reserved: 0 })
+    expect(h.emitted().map((e) => e.type)).toEqual(['stock.adjusted'])
+  })
+
+  test('a release after a commit, and a commit after a release, change nothing', async () => {
+    await h.apply(
+      ['order.placed', placed('o1', [['a', 1]]), 'o1'],
+      ['order.placed', placed('o2', [['a', 1]]), 'o2'],
+      ['order.paid', { ...ref('o1'), paymentId: 'p' }, 'o1'],
+      ['order.expired', ref('o1'), 'o1'],
+      ['order.expired', ref('o2'), 'o2'],
+      ['payment.succeeded', paid('o2'), 'o2'],
+    )
+    expect(h.item('a')).toMatchObject({ onHand: 9, reserved: 0 })
+    expect(dataOf('stock.committed').map((d) => d.orderId)).toEqual(['o1'])
+    expect(dataOf('stock.released').map((d) => d.orderId)).toEqual(['o2'])
+  })
+})
+
+describe('the database holds the invariant 0 <= reserved <= on_hand', () => {
+  test('updates that break it are refused by SQLite itself', async () => {
+    await h.apply(['product.created', product('a', 5), 'a'])
+    const sqlite = h.svc.store.sqlite
+    const refused = (statement: string) =>
+      expect(() => sqlite.exec(statement)).toThrow(/CHECK constraint failed/)
+    refused("UPDATE stock_items SET reserved = 6 WHERE product_id = 'a'")
+    refused("UPDATE stock_items SET reserved = -1 WHERE product_id = 'a'")
+    refused("UPDATE stock_items SET on_hand = -1, reserved = 0 WHERE product_id = 'a'")
+    await h.apply(['order.placed', placed('o1', [['a', 3]]), 'o1'])
+    refused("UPDATE stock_items SET on_hand = 2 WHERE product_id = 'a'")
+    refused(
+      "INSERT INTO stock_items (product_id, on_hand, reserved, low_stock_threshold, created_at, updated_at) VALUES ('x', 1, 2, 0, 0, 0)",
+    )
+    expect(h.item('a')).toMatchObject({ onHand: 5, reserved: 3 })
+  })
+})
