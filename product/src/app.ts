@@ -1,0 +1,159 @@
+import {
+  authGuards,
+  createHttpApp,
+  type Logger,
+  notFound,
+  type TokenVerifier,
+  validationProblem,
+} from '@mart/shared'
+import { type Static, Type } from '@sinclair/typebox'
+import { t } from 'elysia'
+import type { ProductConfig } from './config.ts'
+import { type Money, type Products, sorts, view } from './products.ts'
+
+// The pattern keeps the shape; the list below keeps out codes ISO 4217 does not have ("ABC").
+const currencies = new Set(Intl.supportedValuesOf('currency'))
+const Price = t.Object(
+  {
+    // Integer minor units: 1.5, -1 or "1999" is a 422, never rounded or coerced (TypeBox's own
+    // Integer: Elysia's t.Integer accepts numeric strings). The bound keeps sums exact in JS.
+    amount: Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, description: '1999 is 19.99' }),
+    currency: t.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' }),
+  },
+  { additionalProperties: false },
+)
+const Name = t.String({ minLength: 1, maxLength: 200 })
+const Description = t.String({ maxLength: 10_000 })
+const Sku = t.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]*$' })
+const ImageUrl = t.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 })
+const Id = t.String({ format: 'uuid' })
+
+const Product = t.Object({
+  id: t.String(),
+  name: t.String(),
+  description: t.String(),
+  price: t.Object({ amount: t.Integer(), currency: t.String() }),
+  sku: t.Union([t.String(), t.Null()]),
+  imageUrl: t.Union([t.String(), t.Null()]),
+  stock: t.Object({
+    status: t.Union([t.Literal('in_stock'), t.Literal('low_stock'), t.Literal('out_of_stock')]),
+    available: t.Integer(),
+  }),
+  createdAt: t.String({ format: 'date-time' }),
+  updatedAt: t.String({ format: 'date-time' }),
+})
+
+export interface AppDeps {
+  config: Static<typeof ProductConfig>
+  log: Logger
+  products: Products
+  verifier: TokenVerifier
+  ready: () => boolean
+}
+
+/** A currency that matches the pattern but is no ISO 4217 code is a 422 like any other. */
+function checkCurrency(price: Money | undefined) {
+  if (price && !currencies.has(price.currency)) {
+    throw validationProblem([{ path: '/body/price/currency', message: 'is not an ISO 4217 currency code' }])
+  }
+}
+
+export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
+  return createHttpApp({
+    service: 'product',
+    log,
+    bodyLimit: config.HTTP_BODY_LIMIT,
+    ready,
+    title: 'Mart product service',
+    description: 'The catalogue: anyone browses and searches it; admins add, change and remove products.',
+  })
+    .use(authGuards(verifier))
+    .get(
+      '/api/products',
+      ({ query }) => {
+        if (query.minPrice !== undefined && query.maxPrice !== undefined && query.minPrice > query.maxPrice) {
+          throw validationProblem([{ path: '/query/maxPrice', message: 'is below minPrice' }])
+        }
+        return products.list({ ...query, limit: query.limit ?? 20, sort: query.sort ?? 'newest' })
+      },
+      {
+        query: t.Object({
+          limit: t.Optional(t.Integer({ minimum: 1, maximum: 100 })),
+          cursor: t.Optional(t.String({ maxLength: 500 })),
+          q: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
+          minPrice: t.Optional(t.Integer({ minimum: 0, description: 'minor units' })),
+          maxPrice: t.Optional(t.Integer({ minimum: 0, description: 'minor units' })),
+          inStock: t.Optional(t.Boolean({ description: 'true: available > 0; false: sold out' })),
+          sort: t.Optional(t.Union(sorts.map((s) => t.Literal(s)))),
+        }),
+        response: { 200: t.Object({ items: t.Array(Product), nextCursor: t.Union([t.String(), t.Null()]) }) },
+        detail: {
+          tags: ['catalogue'],
+          summary: 'Browse and search the catalogue (keyset pagination; q searches name and description)',
+        },
+      },
+    )
+    .get('/api/products/:id', ({ params }) => view(found(products.byId(params.id))), {
+      params: t.Object({ id: Id }),
+      response: { 200: Product },
+      detail: { tags: ['catalogue'], summary: 'One product' },
+    })
+    .post(
+      '/api/products',
+      ({ body, trace, set }) => {
+        checkCurrency(body.price)
+        set.status = 201
+        return products.create(body, trace)
+      },
+      {
+        requireAdmin: true,
+        body: t.Object({
+          name: Name,
+          description: t.Optional(Description),
+          price: Price,
+          sku: t.Optional(t.Union([Sku, t.Null()])),
+          imageUrl: t.Optional(t.Union([ImageUrl, t.Null()])),
+          initialStock: t.Optional(t.Integer({ minimum: 0, maximum: 1_000_000_000 })),
+        }),
+        response: { 201: Product },
+        detail: { tags: ['admin'], summary: 'Add a product (emits product.created with initialStock)' },
+      },
+    )
+    .patch(
+      '/api/products/:id',
+      ({ params, body, trace }) => {
+        checkCurrency(body.price)
+        return products.update(params.id, body, trace)
+      },
+      {
+        requireAdmin: true,
+        params: t.Object({ id: Id }),
+        body: t.Object({
+          name: t.Optional(Name),
+          description: t.Optional(Description),
+          price: t.Optional(Price),
+          sku: t.Optional(t.Union([Sku, t.Null()])),
+          imageUrl: t.Optional(t.Union([ImageUrl, t.Null()])),
+        }),
+        response: { 200: Product },
+        detail: { tags: ['admin'], summary: 'Change a product (null clears sku or imageUrl)' },
+      },
+    )
+    .delete(
+      '/api/products/:id',
+      ({ params, trace, set }) => {
+        products.delete(params.id, trace)
+        set.status = 204
+      },
+      {
+        requireAdmin: true,
+        params: t.Object({ id: Id }),
+        detail: { tags: ['admin'], summary: 'Remove a product from the catalogue (soft delete)' },
+      },
+    )
+}
+
+function found<T>(row: T | undefined): T {
+  if (!row) throw notFound('no such product')
+  return row
+}

@@ -1,0 +1,320 @@
+import {
+  conflict,
+  type EventData,
+  HttpProblem,
+  notFound,
+  type Store,
+  type TraceContext,
+  type Tx,
+  tx,
+} from '@mart/shared'
+import { and, asc, desc, eq, getTableColumns, gte, isNull, lte, type SQL, sql } from 'drizzle-orm'
+import type * as schema from './db/schema.ts'
+import { products, stock } from './db/schema.ts'
+
+type Db = Store<typeof schema>
+type ProductRow = typeof products.$inferSelect
+/** A product with its row of the stock read model, when inventory has spoken about it. */
+type ListedRow = ProductRow & {
+  stockStatus: StockStatus | null
+  stockAvailable: number | null
+}
+
+export type StockStatus = 'in_stock' | 'low_stock' | 'out_of_stock'
+export const sorts = ['newest', 'price_asc', 'price_desc'] as const
+export type Sort = (typeof sorts)[number]
+
+export interface Money {
+  amount: number
+  currency: string
+}
+
+export interface ProductView {
+  id: string
+  name: string
+  description: string
+  price: Money
+  sku: string | null
+  imageUrl: string | null
+  stock: { status: StockStatus; available: number }
+  createdAt: string
+  updatedAt: string
+}
+
+export const view = (p: ListedRow): ProductView => ({
+  id: p.id,
+  name: p.name,
+  description: p.description,
+  price: { amount: p.priceAmount, currency: p.currency },
+  sku: p.sku,
+  imageUrl: p.imageUrl,
+  stock:
+    p.stockStatus !== null && p.stockAvailable !== null
+      ? { status: p.stockStatus, available: p.stockAvailable }
+      : // Until inventory's first stock.adjusted, what product.created announced. The low-stock
+        // threshold is inventory's, so this guess only knows "some" and "none".
+        { status: p.initialStock > 0 ? 'in_stock' : 'out_of_stock', available: p.initialStock },
+  createdAt: new Date(p.createdAt).toISOString(),
+  updatedAt: new Date(p.updatedAt).toISOString(),
+})
+
+/** The product as events carry it (the catalogue's ProductSnapshot). */
+const snapshot = (p: ProductRow): Omit<EventData<'product.updated'>, 'changed'> => ({
+  id: p.id,
+  name: p.name,
+  description: p.description,
+  price: { amount: p.priceAmount, currency: p.currency },
+  sku: p.sku,
+  imageUrl: p.imageUrl,
+  active: p.deletedAt === null,
+})
+
+const context = (trace?: TraceContext) =>
+  trace ? { correlationId: trace.requestId, traceparent: trace.traceparent } : undefined
+
+export interface NewProduct {
+  name: string
+  description?: string
+  price: Money
+  sku?: string | null
+  imageUrl?: string | null
+  initialStock?: number
+}
+
+export type ProductPatch = Partial<Pick<NewProduct, 'name' | 'description' | 'price' | 'sku' | 'imageUrl'>>
+
+export interface ListOptions {
+  limit: number
+  cursor?: string
+  sort: Sort
+  q?: string
+  minPrice?: number
+  maxPrice?: number
+  inStock?: boolean
+}
+
+/** The catalogue; every change emits its event on product.events in the same commit. */
+export class Products {
+  constructor(private readonly store: Db) {}
+
+  /** The columns a product is read with: its own and its stock read model's. */
+  private select() {
+    return this.store.db
+      .select({
+        ...getTableColumns(products),
+        stockStatus: stock.status,
+        stockAvailable: stock.available,
+      })
+      .from(products)
+      .leftJoin(stock, eq(stock.productId, products.id))
+  }
+
+  /** A live product; deleted ones are gone for everyone. */
+  byId(id: string): ListedRow | undefined {
+    return this.select()
+      .where(and(eq(products.id, id), isNull(products.deletedAt)))
+      .get()
+  }
+
+  private live(t: Tx<typeof schema>, id: string): ProductRow {
+    const row = t.db
+      .select()
+      .from(products)
+      .where(and(eq(products.id, id), isNull(products.deletedAt)))
+      .get()
+    if (!row) throw notFound('no such product')
+    return row
+  }
+
+  private skuTaken(t: Tx<typeof schema>, sku: string | null, except?: string): void {
+    if (sku === null) return
+    const clash = t.db
+      .select({ id: products.id })
+      .from(products)
+      .where(
+        and(
+          sql`lower(${products.sku}) = lower(${sku})`,
+          isNull(products.deletedAt),
+          except ? sql`${products.id} <> ${except}` : undefined,
+        ),
+      )
+      .get()
+    if (clash) throw conflict('that sku is taken')
+  }
+
+  /** Adds a product and emits product.created with the stock it starts with. */
+  create(input: NewProduct, trace?: TraceContext): ProductView {
+    const now = Date.now()
+    const id = Bun.randomUUIDv7()
+    return tx(
+      this.store,
+      (t) => {
+        this.skuTaken(t, input.sku ?? null)
+        const row = t.db
+          .insert(products)
+          .values({
+            id,
+            name: input.name,
+            description: input.description ?? '',
+            priceAmount: input.price.amount,
+            currency: input.price.currency,
+            sku: input.sku ?? null,
+            imageUrl: input.imageUrl ?? null,
+            initialStock: input.initialStock ?? 0,
+            createdAt: now,
+            updatedAt: now,
+            deletedAt: null,
+          })
+          .returning()
+          .get()
+        t.publish('product.created', { ...snapshot(row), initialStock: row.initialStock }, { subject: id })
+        return view({ ...row, stockStatus: null, stockAvailable: null })
+      },
+      context(trace),
+    )
+  }
+
+  /** Changes what is given; emits product.updated naming the fields that really changed. */
+  update(id: string, patch: ProductPatch, trace?: TraceContext): ProductView {
+    tx(
+      this.store,
+      (t) => {
+        const before = this.live(t, id)
+        const after: ProductRow = {
+          ...before,
+          name: patch.name ?? before.name,
+          description: patch.description ?? before.description,
+          priceAmount: patch.price?.amount ?? before.priceAmount,
+          currency: patch.price?.currency ?? before.currency,
+          sku: patch.sku === undefined ? before.sku : patch.sku,
+          imageUrl: patch.imageUrl === undefined ? before.imageUrl : patch.imageUrl,
+        }
+        const changed = [
+          after.name !== before.name && 'name',
+          after.description !== before.description && 'description',
+          (after.priceAmount !== before.priceAmount || after.currency !== before.currency) && 'price',
+          after.sku !== before.sku && 'sku',
+          after.imageUrl !== before.imageUrl && 'imageUrl',
+        ].filter((c): c is string => c !== false)
+        if (changed.length === 0) return
+        if (changed.includes('sku')) this.skuTaken(t, after.sku, id)
+        after.updatedAt = Date.now()
+        t.db.update(products).set(after).where(eq(products.seq, before.seq)).run()
+        t.publish('product.updated', { ...snapshot(after), changed }, { subject: id })
+      },
+      context(trace),
+    )
+    return view(this.byId(id) as ListedRow)
+  }
+
+  /** Soft delete: hidden from the catalogue and from GET; the row stays. Emits product.deleted. */
+  delete(id: string, trace?: TraceContext): void {
+    tx(
+      this.store,
+      (t) => {
+        const row = this.live(t, id)
+        const now = Date.now()
+        t.db.update(products).set({ deletedAt: now, updatedAt: now }).where(eq(products.seq, row.seq)).run()
+        t.publish('product.deleted', { id }, { subject: id })
+      },
+      context(trace),
+    )
+  }
+
+  /**
+   * One page of the catalogue in `sort` order, keyset-paginated: the cursor holds the last item's
+   * sort key and id, so pages neither skip nor repeat while products come and go.
+   */
+  list(opts: ListOptions): { items: ProductView[]; nextCursor: string | null } {
+    const after = opts.cursor ? decodeCursor(opts.cursor, opts.sort) : undefined
+    const conditions: (SQL | undefined)[] = [
+      isNull(products.deletedAt),
+      opts.minPrice !== undefined ? gte(products.priceAmount, opts.minPrice) : undefined,
+      opts.maxPrice !== undefined ? lte(products.priceAmount, opts.maxPrice) : undefined,
+    ]
+    if (opts.inStock !== undefined) {
+      const available = sql`coalesce(${stock.available}, ${products.initialStock})`
+      conditions.push(opts.inStock ? sql`${available} > 0` : sql`${available} = 0`)
+    }
+    if (opts.q !== undefined) {
+      const match = ftsQuery(opts.q)
+      // Nothing searchable in q (only punctuation): nothing matches.
+      if (match === null) return { items: [], nextCursor: null }
+      conditions.push(
+        sql`${products.seq} IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ${match})`,
+      )
+    }
+    if (after) {
+      conditions.push(
+        opts.sort === 'newest'
+          ? sql`${products.id} < ${after.id}`
+          : opts.sort === 'price_asc'
+            ? sql`(${products.priceAmount}, ${products.id}) > (${after.price}, ${after.id})`
+            : sql`(${products.priceAmount}, ${products.id}) < (${after.price}, ${after.id})`,
+      )
+    }
+    const order =
+      opts.sort === 'newest'
+        ? [desc(products.id)]
+        : opts.sort === 'price_asc'
+          ? [asc(products.priceAmount), asc(products.id)]
+          : [desc(products.priceAmount), desc(products.id)]
+    const rows = this.select()
+      .where(and(...conditions))
+      .orderBy(...order)
+      .limit(opts.limit + 1)
+      .all()
+    const items = rows.slice(0, opts.limit)
+    const last = items.at(-1)
+    return {
+      items: items.map(view),
+      nextCursor:
+        rows.length > opts.limit && last
+          ? encodeCursor(opts.sort, { id: last.id, price: last.priceAmount })
+          : null,
+    }
+  }
+}
+
+/**
+ * Turns free text into an FTS5 query that cannot be a syntax error: only the words are kept (what
+ * the unicode61 tokenizer would index anyway), each quoted as a string, so `"`, `AND`, `*` or `(`
+ * in q are text, never operators. Every word must match, as a prefix (search as you type).
+ */
+export function ftsQuery(q: string): string | null {
+  const words = (q.match(/[\p{L}\p{N}\p{M}]+/gu) ?? []).slice(0, 16)
+  return words.length ? words.map((w) => `"${w}"*`).join(' ') : null
+}
+
+interface CursorKey {
+  id: string
+  price: number
+}
+
+// The sort travels inside the cursor: a cursor from one order used with another would skip rows.
+const encodeCursor = (sort: Sort, k: CursorKey) =>
+  Buffer.from(JSON.stringify(sort === 'newest' ? [sort, k.id] : [sort, k.price, k.id])).toString('base64url')
+
+function decodeCursor(cursor: string, sort: Sort): CursorKey {
+  const invalid = () =>
+    new HttpProblem('validation', 'invalid cursor', {
+      errors: [{ path: '/query/cursor', message: 'is not a cursor from this list and sort' }],
+    })
+  let parts: unknown
+  try {
+    parts = JSON.parse(Buffer.from(cursor, 'base64url').toString())
+  } catch {
+    throw invalid()
+  }
+  if (!Array.isArray(parts) || parts[0] !== sort) throw invalid()
+  const id = parts.at(-1)
+  const price = sort === 'newest' ? 0 : parts[1]
+  const ok =
+    parts.length === (sort === 'newest' ? 2 : 3) &&
+    typeof id === 'string' &&
+    /^[0-9a-f-]{36}$/.test(id) &&
+    Number.isSafeInteger(price) &&
+    (price as number) >= 0
+  if (!ok) throw invalid()
+  return { id: id as string, price: price as number }
+}

@@ -1,0 +1,344 @@
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { problemTypeUri } from '@mart/shared'
+import { type ProductHarness, startProduct } from './support.ts'
+
+let p: ProductHarness
+beforeEach(async () => {
+  p = await startProduct()
+})
+afterEach(() => p.stop())
+
+const UNKNOWN_ID = '01900000-0000-7000-8000-000000000000'
+
+describe('create, read, change', () => {
+  test('POST answers 201 with the product; GET finds it without a token', async () => {
+    const r = await p.call('POST', '/api/products', {
+      token: p.admin,
+      body: {
+        name: 'Espresso cup',
+        description: 'Porcelain, 80 ml',
+        price: { amount: 1250, currency: 'EUR' },
+        sku: 'CUP-80',
+        imageUrl: 'https://img.example.com/cup.png',
+        initialStock: 12,
+      },
+    })
+    expect(r.status).toBe(201)
+    expect(r.body).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      name: 'Espresso cup',
+      description: 'Porcelain, 80 ml',
+      price: { amount: 1250, currency: 'EUR' },
+      sku: 'CUP-80',
+      imageUrl: 'https://img.example.com/cup.png',
+      stock: { status: 'in_stock', available: 12 },
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+    })
+    const got = await p.call('GET', `/api/products/${r.body.id}`)
+    expect(got.status).toBe(200)
+    expect(got.body).toEqual(r.body)
+  })
+
+  test('optional fields default: empty description, no sku or image, out of stock with 0', async () => {
+    const r = await p.call('POST', '/api/products', {
+      token: p.admin,
+      body: { name: 'Bare', price: { amount: 0, currency: 'USD' } },
+    })
+    expect(r.status).toBe(201)
+    expect(r.body).toMatchObject({
+      description: '',
+      sku: null,
+      imageUrl: null,
+      price: { amount: 0, currency: 'USD' },
+      stock: { status: 'out_of_stock', available: 0 },
+    })
+  })
+
+  test('PATCH changes only what is given; null clears sku and imageUrl', async () => {
+    const a = await p.create({ sku: 'A-1', imageUrl: 'https://img.example.com/a.png' })
+    const r = await p.call('PATCH', `/api/products/${a.id}`, {
+      token: p.admin,
+      body: { price: { amount: 2500, currency: 'EUR' }, sku: null, imageUrl: null },
+    })
+    expect(r.status).toBe(200)
+    expect(r.body).toMatchObject({
+      name: 'Widget',
+      description: 'A widget',
+      price: { amount: 2500, currency: 'EUR' },
+      sku: null,
+      imageUrl: null,
+    })
+    expect(Date.parse(r.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(a.updatedAt))
+    expect((await p.call('GET', `/api/products/${a.id}`)).body).toEqual(r.body)
+  })
+
+  test('SKU is unique, case-insensitively: 409 on POST and on PATCH', async () => {
+    await p.create({ sku: 'SKU-1' })
+    const b = await p.create({ sku: 'SKU-2' })
+    const dup = await p.call('POST', '/api/products', {
+      token: p.admin,
+      body: { name: 'Again', price: { amount: 1, currency: 'EUR' }, sku: 'sku-1' },
+    })
+    expect(dup.status).toBe(409)
+    expect(dup.body.type).toBe(problemTypeUri('conflict'))
+    const clash = await p.call('PATCH', `/api/products/${b.id}`, { token: p.admin, body: { sku: 'SKU-1' } })
+    expect(clash.status).toBe(409)
+    expect((await p.call('GET', `/api/products/${b.id}`)).body.sku).toBe('SKU-2')
+    // Setting a product's own SKU again is no clash.
+    expect(
+      (await p.call('PATCH', `/api/products/${b.id}`, { token: p.admin, body: { sku: 'SKU-2' } })).status,
+    ).toBe(200)
+  })
+
+  test('unknown ids answer 404 on GET, PATCH and DELETE; a malformed id 422', async () => {
+    expect((await p.call('GET', `/api/products/${UNKNOWN_ID}`)).status).toBe(404)
+    expect(
+      (await p.call('PATCH', `/api/products/${UNKNOWN_ID}`, { token: p.admin, body: { name: 'x' } })).status,
+    ).toBe(404)
+    expect((await p.call('DELETE', `/api/products/${UNKNOWN_ID}`, { token: p.admin })).status).toBe(404)
+    const bad = await p.call('GET', '/api/products/not-an-id')
+    expect(bad.status).toBe(422)
+    expect(bad.body.type).toBe(problemTypeUri('validation'))
+  })
+})
+
+describe('soft delete', () => {
+  test('a deleted product is gone from GET (404) and the list, and its SKU is free again', async () => {
+    const a = await p.create({ sku: 'GONE-1' })
+    const b = await p.create({ name: 'Stays', description: 'Another thing' })
+    const del = await p.call('DELETE', `/api/products/${a.id}`, { token: p.admin })
+    expect(del.status).toBe(204)
+    expect((await p.call('GET', `/api/products/${a.id}`)).status).toBe(404)
+    expect((await p.call('GET', '/api/products')).body.items.map((x: { id: string }) => x.id)).toEqual([b.id])
+    expect((await p.call('GET', '/api/products?q=widget')).body.items).toEqual([])
+    expect(
+      (await p.call('PATCH', `/api/products/${a.id}`, { token: p.admin, body: { name: 'x' } })).status,
+    ).toBe(404)
+    expect((await p.call('DELETE', `/api/products/${a.id}`, { token: p.admin })).status).toBe(404)
+    await p.create({ sku: 'GONE-1' })
+  })
+})
+
+describe('validation', () => {
+  const post = (body: unknown) => p.call('POST', '/api/products', { token: p.admin, body })
+  const valid = { name: 'Widget', price: { amount: 100, currency: 'EUR' } }
+
+  test('money: negative, fractional, string or missing amounts and non-ISO currencies are 422', async () => {
+    const prices: unknown[] = [
+      { amount: -1, currency: 'EUR' },
+      { amount: 19.99, currency: 'EUR' },
+      { amount: '1999', currency: 'EUR' },
+      { currency: 'EUR' },
+      { amount: 100, currency: 'eur' },
+      { amount: 100, currency: 'EURO' },
+      { amount: 100, currency: 'ABC' },
+      { amount: 100 },
+      100,
+    ]
+    for (const price of prices) {
+      const r = await post({ ...valid, price })
+      expect({ price, status: r.status }).toEqual({ price, status: 422 })
+      expect(r.body.type).toBe(problemTypeUri('validation'))
+      expect(r.body.errors.length).toBeGreaterThan(0)
+    }
+    const a = await p.create()
+    for (const price of [
+      { amount: -5, currency: 'EUR' },
+      { amount: 0.5, currency: 'EUR' },
+      { amount: 1, currency: 'QQQ' },
+    ]) {
+      const r = await p.call('PATCH', `/api/products/${a.id}`, { token: p.admin, body: { price } })
+      expect({ price, status: r.status }).toEqual({ price, status: 422 })
+    }
+    expect((await p.call('GET', `/api/products/${a.id}`)).body.price).toEqual({
+      amount: 1999,
+      currency: 'EUR',
+    })
+  })
+
+  test('other fields: name, sku, imageUrl and initialStock are bounded', async () => {
+    const bodies: unknown[] = [
+      { price: valid.price },
+      { ...valid, name: '' },
+      { ...valid, name: 'x'.repeat(201) },
+      { ...valid, description: 'x'.repeat(10_001) },
+      { ...valid, sku: '' },
+      { ...valid, sku: 'has space' },
+      { ...valid, imageUrl: 'not a url' },
+      { ...valid, imageUrl: 'javascript:alert(1)' },
+      { ...valid, initialStock: -1 },
+      { ...valid, initialStock: 1.5 },
+    ]
+    for (const body of bodies) {
+      const r = await post(body)
+      expect({ body, status: r.status }).toEqual({ body, status: 422 })
+    }
+    expect((await p.call('GET', '/api/products')).body.items).toEqual([])
+  })
+
+  test('list query: bad limit, sort, prices, inStock and cursors are 422', async () => {
+    for (const qs of [
+      'limit=0',
+      'limit=101',
+      'limit=abc',
+      'sort=cheapest',
+      'minPrice=-1',
+      'maxPrice=1.5',
+      'minPrice=500&maxPrice=100',
+      'inStock=maybe',
+      'cursor=garbage',
+      `cursor=${Buffer.from('["newest","x"]').toString('base64url')}`,
+    ]) {
+      const r = await p.call('GET', `/api/products?${qs}`)
+      expect({ qs, status: r.status }).toEqual({ qs, status: 422 })
+    }
+  })
+})
+
+type Listed = { id: string; name: string; price: { amount: number } }
+
+/** Every product the list gives for `query`, following nextCursor page by page. */
+async function listAll(query: string, pageSize: number): Promise<Listed[][]> {
+  const pages: Listed[][] = []
+  let cursor: string | null = null
+  for (let i = 0; i < 50; i++) {
+    const qs = `limit=${pageSize}${query ? `&${query}` : ''}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`
+    const r = await p.call('GET', `/api/products?${qs}`)
+    expect(r.status).toBe(200)
+    expect(r.body.items.length).toBeLessThanOrEqual(pageSize)
+    pages.push(r.body.items)
+    cursor = r.body.nextCursor
+    if (cursor === null) return pages
+  }
+  throw new Error('nextCursor never became null')
+}
+
+describe('pagination', () => {
+  // Prices with ties, so the id tiebreak in the cursor matters.
+  const prices = [500, 100, 300, 100, 500, 200, 100, 300, 400, 500, 200]
+  let ids: string[]
+  beforeEach(async () => {
+    ids = []
+    for (const [i, amount] of prices.entries()) {
+      ids.push((await p.create({ name: `Item ${i}`, price: { amount, currency: 'EUR' } })).id)
+    }
+  })
+
+  const expected = {
+    newest: () => [...ids].reverse(),
+    price_asc: () =>
+      ids
+        .map((id, i) => ({ id, amount: prices[i] as number }))
+        .sort((a, b) => a.amount - b.amount || (a.id < b.id ? -1 : 1))
+        .map((x) => x.id),
+    price_desc: () =>
+      ids
+        .map((id, i) => ({ id, amount: prices[i] as number }))
+        .sort((a, b) => b.amount - a.amount || (a.id < b.id ? 1 : -1))
+        .map((x) => x.id),
+  }
+
+  for (const sort of ['newest', 'price_asc', 'price_desc'] as const) {
+    for (const size of [1, 3, 4, 11, 100]) {
+      test(`sort=${sort}, ${size} a page: every product once, in order`, async () => {
+        const pages = await listAll(sort === 'newest' ? '' : `sort=${sort}`, size)
+        expect(pages.flat().map((x) => x.id)).toEqual(expected[sort]())
+        expect(pages.length).toBe(Math.max(1, Math.ceil(prices.length / size)))
+      })
+    }
+  }
+
+  test('a cursor holds its sort: using it with another sort is a 422', async () => {
+    const first = await p.call('GET', '/api/products?limit=2&sort=price_asc')
+    const cursor = encodeURIComponent(first.body.nextCursor)
+    expect((await p.call('GET', `/api/products?limit=2&sort=price_asc&cursor=${cursor}`)).status).toBe(200)
+    expect((await p.call('GET', `/api/products?limit=2&sort=price_desc&cursor=${cursor}`)).status).toBe(422)
+    expect((await p.call('GET', `/api/products?limit=2&cursor=${cursor}`)).status).toBe(422)
+  })
+
+  test('products deleted between pages are skipped, never repeated', async () => {
+    const first = await p.call('GET', '/api/products?limit=4&sort=price_asc')
+    const seen: string[] = first.body.items.map((x: Listed) => x.id)
+    const rest = expected.price_asc().filter((id) => !seen.includes(id))
+    await p.call('DELETE', `/api/products/${rest[0]}`, { token: p.admin })
+    const r = await p.call(
+      'GET',
+      `/api/products?limit=100&sort=price_asc&cursor=${encodeURIComponent(first.body.nextCursor)}`,
+    )
+    expect(r.body.items.map((x: Listed) => x.id)).toEqual(rest.slice(1))
+  })
+
+  test('price filters bound the amount (inclusive) and page like the rest', async () => {
+    const pages = await listAll('minPrice=200&maxPrice=400&sort=price_desc', 2)
+    const amounts = pages.flat().map((x) => x.price.amount)
+    expect(amounts).toEqual([400, 300, 300, 200, 200])
+    expect((await listAll('maxPrice=100', 10)).flat().length).toBe(3)
+    expect((await listAll('minPrice=501', 10)).flat()).toEqual([])
+  })
+})
+
+describe('search', () => {
+  beforeEach(async () => {
+    await p.create({ name: 'Red running shoe', description: 'Light, for the road' })
+    await p.create({ name: 'Blue sandal', description: 'For the beach; pairs with a red towel' })
+    await p.create({ name: 'Café crème mug', description: 'Stoneware' })
+    await p.create({ name: 'AND gate kit', description: 'Logic "circuits" for beginners' })
+  })
+  const names = async (q: string) => {
+    const r = await p.call('GET', `/api/products?q=${encodeURIComponent(q)}`)
+    expect({ q, status: r.status }).toEqual({ q, status: 200 })
+    return (r.body.items as Listed[]).map((x) => x.name).sort()
+  }
+
+  test('q matches words of name and description, every word, by prefix, case and accents aside', async () => {
+    expect(await names('red')).toEqual(['Blue sandal', 'Red running shoe'])
+    expect(await names('red road')).toEqual(['Red running shoe'])
+    expect(await names('RUN')).toEqual(['Red running shoe'])
+    expect(await names('cafe creme')).toEqual(['Café crème mug'])
+    expect(await names('stoneware')).toEqual(['Café crème mug'])
+    expect(await names('umbrella')).toEqual([])
+  })
+
+  test('FTS syntax in q is plain text: quotes, operators and stray punctuation never error', async () => {
+    for (const q of [
+      '"',
+      '""',
+      'AND',
+      'OR',
+      'NOT',
+      'NEAR',
+      '*',
+      '(',
+      ')',
+      'red OR',
+      'a:b',
+      '^red',
+      'red -blue',
+      "'; DROP TABLE products; --",
+      'NEAR(red blue)',
+      '{name}: red',
+    ]) {
+      await names(q)
+    }
+    expect(await names('AND')).toEqual(['AND gate kit'])
+    expect(await names('"circuits"')).toEqual(['AND gate kit'])
+    expect(await names('red OR')).toEqual([])
+    expect(await names('!!!')).toEqual([])
+    expect((await p.call('GET', '/api/products')).body.items.length).toBe(4)
+  })
+
+  test('search follows renames and pages with the other filters', async () => {
+    const mug = (await p.call('GET', '/api/products?q=mug')).body.items[0] as Listed
+    await p.call('PATCH', `/api/products/${mug.id}`, { token: p.admin, body: { name: 'Tea cup' } })
+    expect(await names('mug')).toEqual([])
+    expect(await names('tea')).toEqual(['Tea cup'])
+    const pages = await listAll('q=for&sort=price_asc', 1)
+    expect(
+      pages
+        .flat()
+        .map((x) => x.name)
+        .sort(),
+    ).toEqual(['AND gate kit', 'Blue sandal', 'Red running shoe'])
+  })
+})
