@@ -7,7 +7,7 @@ import type { Stock } from './stock.ts'
  * event in the inbox; the reason on stock.adjusted is the type of the event that caused it.
  */
 export const handlers = (stock: Stock): Handlers<typeof schema> => ({
-  'product.created': (e, t) => stock.create(t, e.data.id, e.data.initialStock, e.type),
+  'product.created': (e, t) => stock.create(t, e.data.id, e.data.initialStock ?? 0, e.type),
   'product.deleted': (e, t) => stock.discontinue(t, e.data.id),
   'order.placed': (e, t) => stock.place(t, e.data.orderId, e.data.lines, e.type),
   'order.cancelled': (e, t) => stock.release(t, e.data.orderId, e.type),

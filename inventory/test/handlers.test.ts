@@ -42,6 +42,12 @@ describe('stock items from product events', () => {
     expect(ofType('stock.adjusted')[0]?.subject).toBe('p1')
   })
 
+  test('product.created without initialStock makes an empty stock item', async () => {
+    const { initialStock: _none, ...withoutStock } = product('p2', 7)
+    await h.apply(['product.created', withoutStock, 'p2'])
+    expect(h.item('p2')).toMatchObject({ onHand: 0, reserved: 0 })
+  })
+
   test('a second product.created for the same product (a new event, not a redelivery) resets nothing', async () => {
     await h.apply(
       ['product.created', product('p1', 10), 'p1'],

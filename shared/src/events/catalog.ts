@@ -94,7 +94,11 @@ export const catalog = {
   'product.created': define(
     'product.events',
     'A product entered the catalogue, with the stock it starts with.',
-    Type.Composite([ProductSnapshot, Type.Object({ initialStock: Type.Integer({ minimum: 0 }) })]),
+    Type.Composite([
+      ProductSnapshot,
+      // Optional: a producer that does not track stock leaves it out, and inventory starts at 0.
+      Type.Object({ initialStock: Type.Optional(Type.Integer({ minimum: 0 })) }),
+    ]),
   ),
   'product.updated': define(
     'product.events',
