@@ -9,7 +9,7 @@ import {
   startService,
   topics,
 } from '@mart/shared'
-import { describeKafka, tempDir, testLogger, uniquePrefix, waitFor } from '@mart/shared/testing'
+import { describeKafka, httpClient, tempDir, testLogger, uniquePrefix, waitFor } from '@mart/shared/testing'
 import { definition as inventory } from '../../inventory/src/index.ts'
 import { definition as product } from '../../product/src/index.ts'
 import { definition as user } from '../../user/src/index.ts'
@@ -34,20 +34,8 @@ async function marketplace(bus: Bus) {
     product: await startService(product, opts('product')),
     inventory: await startService(inventory, opts('inventory')),
   }
-  const call = async (service: string, method: string, path: string, body?: unknown, token?: string) => {
-    const headers: Record<string, string> = {}
-    if (body !== undefined) headers['content-type'] = 'application/json'
-    if (token) headers.authorization = `Bearer ${token}`
-    const res = await (services[service] as RunningService).app.handle(
-      new Request(`http://mart.test${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      }),
-    )
-    const text = await res.text()
-    return { status: res.status, body: text ? JSON.parse(text) : undefined }
-  }
+  const call = (service: string, method: string, path: string, body?: unknown, token?: string) =>
+    httpClient((services[service] as RunningService).app)(method, path, { body, token })
   const login = await call('user', 'POST', '/api/auth/login', ADMIN)
   return {
     call,

@@ -3,6 +3,7 @@ import {
   type EventData,
   HttpProblem,
   notFound,
+  requestContext,
   type Store,
   type TraceContext,
   type Tx,
@@ -45,9 +46,6 @@ export const view = (i: ItemRow) => ({
   status: statusOf(i),
   updatedAt: new Date(i.updatedAt).toISOString(),
 })
-
-const context = (trace?: TraceContext) =>
-  trace ? { correlationId: trace.requestId, traceparent: trace.traceparent } : undefined
 
 /** Each product a transaction changed: as it was before the first change and after the last. */
 type Changes = Map<string, { before: ItemRow | undefined; after: ItemRow }>
@@ -243,7 +241,7 @@ export class Stock {
         this.announce(t, new Map([[productId, { before, after }]]), reason)
         return after
       },
-      context(trace),
+      requestContext(trace),
     )
   }
 
@@ -259,7 +257,7 @@ export class Stock {
         this.announce(t, new Map([[productId, { before, after }]]), 'low stock threshold changed')
         return after
       },
-      context(trace),
+      requestContext(trace),
     )
   }
 

@@ -1,6 +1,5 @@
 // Starts the inventory service the way it runs (real SQLite file, real bus), feeds it events as the
 // product, order and payment services would, and talks to it over HTTP with signed tokens.
-import { readFileSync } from 'node:fs'
 import {
   type Bus,
   catalog,
@@ -10,14 +9,12 @@ import {
   type EventData,
   type EventType,
   encodeEvent,
-  ensureDevKeys,
   MemoryBus,
   type RunningService,
   startService,
   topics,
 } from '@mart/shared'
-import { overrideBus, tempDir, testLogger, waitFor } from '@mart/shared/testing'
-import { importJWK, type JWK, SignJWT } from 'jose'
+import { devTokenSigner, httpClient, overrideBus, tempDir, testLogger, waitFor } from '@mart/shared/testing'
 import type * as schema from '../src/db/schema.ts'
 import { definition } from '../src/index.ts'
 
@@ -118,34 +115,10 @@ export async function startInventory(opts: { bus?: Bus; env?: Record<string, str
       .all(orderId) as { productId: string; quantity: number }[]
 
   // Tokens as the user service signs them, with the development key the service verifies against.
-  const keys = await ensureDevKeys(tmp.dir)
-  const jwk = JSON.parse(readFileSync(keys.privateKey.slice(1), 'utf8')) as JWK
-  const signingKey = await importJWK(jwk, 'EdDSA')
-  const token = (role: 'admin' | 'user', claims: { iss?: string; aud?: string } = {}) =>
-    new SignJWT({ role, username: `${role}-tester` })
-      .setProtectedHeader({ alg: 'EdDSA', kid: jwk.kid as string })
-      .setSubject(crypto.randomUUID())
-      .setIssuer(claims.iss ?? 'mart')
-      .setAudience(claims.aud ?? 'mart')
-      .setIssuedAt()
-      .setExpirationTime('15m')
-      .sign(signingKey)
+  const sign = await devTokenSigner(tmp.dir)
+  const token = (role: 'admin' | 'user', claims: { iss?: string; aud?: string } = {}) => sign(role, claims)
 
-  async function call(method: string, path: string, c: { body?: unknown; token?: string } = {}) {
-    const headers: Record<string, string> = {}
-    if (c.body !== undefined) headers['content-type'] = 'application/json'
-    if (c.token) headers.authorization = `Bearer ${c.token}`
-    const res = await svc.app.handle(
-      new Request(`http://inventory.mart.test${path}`, {
-        method,
-        headers,
-        body: c.body === undefined ? undefined : JSON.stringify(c.body),
-      }),
-    )
-    const text = await res.text()
-    // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON came back
-    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as any }
-  }
+  const call = httpClient(svc.app, 'http://inventory.mart.test')
 
   return {
     svc,

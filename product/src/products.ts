@@ -3,6 +3,7 @@ import {
   type EventData,
   HttpProblem,
   notFound,
+  requestContext,
   type Store,
   type TraceContext,
   type Tx,
@@ -68,9 +69,6 @@ const snapshot = (p: ProductRow): Omit<EventData<'product.updated'>, 'changed'> 
   imageUrl: p.imageUrl,
   active: p.deletedAt === null,
 })
-
-const context = (trace?: TraceContext) =>
-  trace ? { correlationId: trace.requestId, traceparent: trace.traceparent } : undefined
 
 export interface NewProduct {
   name: string
@@ -170,7 +168,7 @@ export class Products {
         t.publish('product.created', { ...snapshot(row), initialStock: row.initialStock }, { subject: id })
         return view({ ...row, stockStatus: null, stockAvailable: null })
       },
-      context(trace),
+      requestContext(trace),
     )
   }
 
@@ -202,7 +200,7 @@ export class Products {
         t.db.update(products).set(after).where(eq(products.seq, before.seq)).run()
         t.publish('product.updated', { ...snapshot(after), changed }, { subject: id })
       },
-      context(trace),
+      requestContext(trace),
     )
     return view(this.byId(id) as ListedRow)
   }
@@ -217,7 +215,7 @@ export class Products {
         t.db.update(products).set({ deletedAt: now, updatedAt: now }).where(eq(products.seq, row.seq)).run()
         t.publish('product.deleted', { id }, { subject: id })
       },
-      context(trace),
+      requestContext(trace),
     )
   }
 

@@ -5,22 +5,14 @@ import {
   decodeEvent,
   type Event,
   type EventData,
-  ensureDevKeys,
-  JWT_ALG,
-  loadSigningKey,
   MemoryBus,
   type RunningService,
   startService,
 } from '@mart/shared'
-import { collect, tempDir, testLogger } from '@mart/shared/testing'
-import { SignJWT } from 'jose'
+import { collect, devTokenSigner, type HttpCall, httpClient, tempDir, testLogger } from '@mart/shared/testing'
 import { definition } from '../src/index.ts'
 
-export interface Call {
-  body?: unknown
-  token?: string
-  headers?: Record<string, string>
-}
+export type Call = HttpCall
 
 export type ProductEvent = Event<'product.created' | 'product.updated' | 'product.deleted'>
 
@@ -39,41 +31,11 @@ export async function startProduct(opts: { duplicateDelivery?: boolean } = {}) {
 
   // Tokens signed with the development key the service verifies with (DATA_DIR/keys), as the
   // user service would sign them: no need to run it here.
-  const { privateKey } = await ensureDevKeys(tmp.dir)
-  const signing = await loadSigningKey(privateKey)
-  const token = (role: 'user' | 'admin', username: string = role) => {
-    const now = Math.floor(Date.now() / 1000)
-    return new SignJWT({ role, username })
-      .setProtectedHeader({ alg: JWT_ALG, kid: signing.kid, typ: 'JWT' })
-      .setSubject(crypto.randomUUID())
-      .setIssuer('mart')
-      .setAudience('mart')
-      .setIssuedAt(now)
-      .setExpirationTime(now + 900)
-      .sign(signing.key)
-  }
+  const sign = await devTokenSigner(tmp.dir)
+  const token = (role: 'user' | 'admin', username: string = role) => sign(role, { username })
   const admin = await token('admin')
 
-  async function call(method: string, path: string, c: Call = {}) {
-    const headers: Record<string, string> = { ...c.headers }
-    let body: string | undefined
-    if (c.body !== undefined) {
-      headers['content-type'] = 'application/json'
-      body = JSON.stringify(c.body)
-    }
-    if (c.token) headers.authorization = `Bearer ${c.token}`
-    const res = await svc.app.handle(
-      new Request(`http://product.mart.test${path}`, { method, headers, body }),
-    )
-    const text = await res.text()
-    return {
-      status: res.status,
-      headers: res.headers,
-      // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON came back
-      body: (text ? JSON.parse(text) : undefined) as Record<string, any>,
-      text,
-    }
-  }
+  const call = httpClient(svc.app, 'http://product.mart.test')
 
   /** Creates a product as the admin; answers the created product. */
   async function create(fields: Record<string, unknown> = {}) {

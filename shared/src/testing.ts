@@ -2,9 +2,12 @@ import { describe, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { SignJWT } from 'jose'
 import pino from 'pino'
+import type { Role } from './auth.ts'
 import type { Bus, Delivery } from './bus/types.ts'
 import type { EventData } from './events/catalog.ts'
+import { ensureDevKeys, JWT_ALG, loadSigningKey } from './keys.ts'
 import { sleep } from './retry.ts'
 
 /** A fresh directory under the system temp dir; removed by the returned cleanup. */
@@ -113,4 +116,60 @@ export async function collect(bus: Bus, group: string, topics: string[]) {
     },
   })
   return { got, stop: () => sub.close() }
+}
+
+export interface HttpCall {
+  body?: unknown
+  /** Sent as application/x-www-form-urlencoded instead of JSON. */
+  form?: Record<string, string>
+  token?: string
+  headers?: Record<string, string>
+}
+
+/**
+ * Calls an app in process the way a client calls it over HTTP: a JSON (or form) body, a bearer
+ * token, headers. Answers the status, headers, raw text and parsed JSON body.
+ */
+export function httpClient(
+  app: { handle(request: Request): Promise<Response> },
+  origin = 'http://mart.test',
+) {
+  return async (method: string, path: string, c: HttpCall = {}) => {
+    const headers: Record<string, string> = { ...c.headers }
+    let body: string | undefined
+    if (c.form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded'
+      body = new URLSearchParams(c.form).toString()
+    } else if (c.body !== undefined) {
+      headers['content-type'] = 'application/json'
+      body = JSON.stringify(c.body)
+    }
+    if (c.token) headers.authorization = `Bearer ${c.token}`
+    const res = await app.handle(new Request(`${origin}${path}`, { method, headers, body }))
+    const text = await res.text()
+    return {
+      status: res.status,
+      headers: res.headers,
+      // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON came back
+      body: (text ? JSON.parse(text) : undefined) as Record<string, any>,
+      text,
+    }
+  }
+}
+
+/**
+ * Access tokens signed with the development key under `dataDir/keys`, as the user service signs
+ * them: tests of other services need no user service to get a user's or an admin's token.
+ */
+export async function devTokenSigner(dataDir: string) {
+  const signing = await loadSigningKey((await ensureDevKeys(dataDir)).privateKey)
+  return (role: Role, claims: { username?: string; sub?: string; iss?: string; aud?: string } = {}) =>
+    new SignJWT({ role, username: claims.username ?? `${role}-tester` })
+      .setProtectedHeader({ alg: JWT_ALG, kid: signing.kid, typ: 'JWT' })
+      .setSubject(claims.sub ?? crypto.randomUUID())
+      .setIssuer(claims.iss ?? 'mart')
+      .setAudience(claims.aud ?? 'mart')
+      .setIssuedAt()
+      .setExpirationTime('15m')
+      .sign(signing.key)
 }

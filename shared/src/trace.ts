@@ -32,3 +32,7 @@ export function childTraceparent(parent: string | undefined): string | undefined
   const m = TRACEPARENT.exec(parent ?? '')
   return m ? `00-${m[1]}-${hex(8)}-${m[3]}` : undefined
 }
+
+/** Events staged while serving a request: they correlate with it and carry its trace. */
+export const requestContext = (trace?: TraceContext) =>
+  trace ? { correlationId: trace.requestId, traceparent: trace.traceparent } : undefined

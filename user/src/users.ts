@@ -4,6 +4,7 @@ import {
   notFound,
   type Principal,
   type Role,
+  requestContext,
   type Store,
   type TraceContext,
   tx,
@@ -43,9 +44,6 @@ const snapshot = (u: UserRow) => ({
   role: u.role,
   disabled: u.disabled,
 })
-
-const context = (trace?: TraceContext) =>
-  trace ? { correlationId: trace.requestId, traceparent: trace.traceparent } : undefined
 
 export interface PasswordCost {
   memoryCost: number
@@ -129,7 +127,7 @@ export class Users {
         t.publish('user.registered', snapshot(row), { subject: row.id })
         return row
       },
-      context(trace),
+      requestContext(trace),
     )
   }
 
@@ -280,7 +278,7 @@ export class Users {
         if (changed) t.publish('user.updated', snapshot(after), { subject: id })
         return after
       },
-      context(trace),
+      requestContext(trace),
     )
   }
 
@@ -296,7 +294,7 @@ export class Users {
         t.db.delete(users).where(eq(users.id, id)).run()
         t.publish('user.deleted', snapshot(user), { subject: id })
       },
-      context(trace),
+      requestContext(trace),
     )
   }
 

@@ -7,17 +7,12 @@ import {
   type RunningService,
   startService,
 } from '@mart/shared'
-import { collect, tempDir, testLogger } from '@mart/shared/testing'
+import { collect, type HttpCall, httpClient, tempDir, testLogger } from '@mart/shared/testing'
 import { definition } from '../src/index.ts'
 
 export const ADMIN = { username: 'root', email: 'root@mart.test', password: 'root-password' }
 
-export interface Call {
-  body?: unknown
-  form?: Record<string, string>
-  token?: string
-  headers?: Record<string, string>
-}
+export type Call = HttpCall
 
 export async function startUser(env: Record<string, string> = {}, opts: { bus?: Bus; dir?: string } = {}) {
   const tmp = opts.dir ? { dir: opts.dir, cleanup() {} } : tempDir('mart-user-')
@@ -40,27 +35,7 @@ export async function startUser(env: Record<string, string> = {}, opts: { bus?: 
     log: testLogger('user'),
   })
 
-  async function call(method: string, path: string, c: Call = {}) {
-    const headers: Record<string, string> = { ...c.headers }
-    let body: string | undefined
-    if (c.form) {
-      headers['content-type'] = 'application/x-www-form-urlencoded'
-      body = new URLSearchParams(c.form).toString()
-    } else if (c.body !== undefined) {
-      headers['content-type'] = 'application/json'
-      body = JSON.stringify(c.body)
-    }
-    if (c.token) headers.authorization = `Bearer ${c.token}`
-    const res = await svc.app.handle(new Request(`http://user.mart.test${path}`, { method, headers, body }))
-    const text = await res.text()
-    return {
-      status: res.status,
-      headers: res.headers,
-      // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON came back
-      body: (text ? JSON.parse(text) : undefined) as Record<string, any>,
-      text,
-    }
-  }
+  const call = httpClient(svc.app, 'http://user.mart.test')
 
   async function register(username: string, password = 'password-123', email = `${username}@example.com`) {
     const r = await call('POST', '/api/auth/register', { body: { username, email, password } })
