@@ -1,7 +1,7 @@
 import {
   conflict,
+  cursorCodec,
   type EventData,
-  HttpProblem,
   notFound,
   requestContext,
   type Store,
@@ -9,6 +9,7 @@ import {
   type Tx,
   tx,
 } from '@mart/shared'
+import { Type } from '@sinclair/typebox'
 import { and, asc, eq, gt, sql } from 'drizzle-orm'
 import type * as schema from './db/schema.ts'
 import { type OrderState, orders, reservations, stockItems } from './db/schema.ts'
@@ -97,7 +98,7 @@ export class Stock {
 
   /** One page of stock items by product id, optionally of one status. */
   list(opts: { limit: number; cursor?: string; status?: Status }) {
-    const after = opts.cursor ? decodeCursor(opts.cursor) : undefined
+    const after = opts.cursor ? cursors.decode(opts.cursor) : undefined
     const rows = this.store.db
       .select()
       .from(stockItems)
@@ -112,7 +113,7 @@ export class Stock {
       .all()
     const items = rows.slice(0, opts.limit)
     const last = items.at(-1)
-    return { items, nextCursor: rows.length > opts.limit && last ? encodeCursor(last.productId) : null }
+    return { items, nextCursor: rows.length > opts.limit && last ? cursors.encode(last.productId) : null }
   }
 
   // --- driven by events (inside the consumer's transaction) ---
@@ -366,12 +367,5 @@ const statusCondition = {
   in_stock: and(active, sql`${available} > ${stockItems.lowStockThreshold}`),
 } satisfies Record<Status, unknown>
 
-const encodeCursor = (productId: string) => Buffer.from(productId).toString('base64url')
-function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString()
-  if (id.length === 0 || id.length > 64 || encodeCursor(id) !== cursor)
-    throw new HttpProblem('validation', 'invalid cursor', {
-      errors: [{ path: '/query/cursor', message: 'is not a cursor from this list' }],
-    })
-  return id
-}
+// The last product id of a page.
+const cursors = cursorCodec(Type.String({ minLength: 1, maxLength: 64 }))

@@ -1,5 +1,6 @@
 import {
   conflict,
+  cursorCodec,
   type EventData,
   HttpProblem,
   notFound,
@@ -9,6 +10,7 @@ import {
   type Tx,
   tx,
 } from '@mart/shared'
+import { Type } from '@sinclair/typebox'
 import { and, asc, desc, eq, getTableColumns, gte, isNull, lte, type SQL, sql } from 'drizzle-orm'
 import type * as schema from './db/schema.ts'
 import { products, stock } from './db/schema.ts'
@@ -289,30 +291,28 @@ interface CursorKey {
   price: number
 }
 
+const Uuid = Type.String({ format: 'uuid' })
 // The sort travels inside the cursor: a cursor from one order used with another would skip rows.
+const cursors = cursorCodec(
+  Type.Union([
+    Type.Tuple([Type.Literal('newest'), Uuid]),
+    Type.Tuple([
+      Type.Union([Type.Literal('price_asc'), Type.Literal('price_desc')]),
+      Type.Integer({ minimum: 0 }),
+      Uuid,
+    ]),
+  ]),
+)
+
 const encodeCursor = (sort: Sort, k: CursorKey) =>
-  Buffer.from(JSON.stringify(sort === 'newest' ? [sort, k.id] : [sort, k.price, k.id])).toString('base64url')
+  cursors.encode(sort === 'newest' ? ['newest', k.id] : [sort, k.price, k.id])
 
 function decodeCursor(cursor: string, sort: Sort): CursorKey {
-  const invalid = () =>
-    new HttpProblem('validation', 'invalid cursor', {
+  const key = cursors.decode(cursor)
+  if (key[0] !== sort) {
+    throw new HttpProblem('validation', 'invalid cursor', {
       errors: [{ path: '/query/cursor', message: 'is not a cursor from this list and sort' }],
     })
-  let parts: unknown
-  try {
-    parts = JSON.parse(Buffer.from(cursor, 'base64url').toString())
-  } catch {
-    throw invalid()
   }
-  if (!Array.isArray(parts) || parts[0] !== sort) throw invalid()
-  const id = parts.at(-1)
-  const price = sort === 'newest' ? 0 : parts[1]
-  const ok =
-    parts.length === (sort === 'newest' ? 2 : 3) &&
-    typeof id === 'string' &&
-    /^[0-9a-f-]{36}$/.test(id) &&
-    Number.isSafeInteger(price) &&
-    (price as number) >= 0
-  if (!ok) throw invalid()
-  return { id: id as string, price: price as number }
+  return key[0] === 'newest' ? { id: key[1], price: 0 } : { id: key[2], price: key[1] }
 }

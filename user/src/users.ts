@@ -1,5 +1,6 @@
 import {
   conflict,
+  cursorCodec,
   HttpProblem,
   notFound,
   type Principal,
@@ -11,6 +12,7 @@ import {
   unauthorized,
   validationProblem,
 } from '@mart/shared'
+import { Type } from '@sinclair/typebox'
 import { and, asc, count, eq, gt, isNull, or, sql } from 'drizzle-orm'
 import type * as schema from './db/schema.ts'
 import { refreshTokens, users } from './db/schema.ts'
@@ -313,7 +315,7 @@ export class Users {
     items: UserRow[]
     nextCursor: string | null
   } {
-    const after = opts.cursor ? decodeCursor(opts.cursor) : undefined
+    const after = opts.cursor ? cursors.decode(opts.cursor) : undefined
     const pattern = opts.q ? `%${opts.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined
     const rows = this.store.db
       .select()
@@ -334,7 +336,7 @@ export class Users {
       .all()
     const items = rows.slice(0, opts.limit)
     const last = items.at(-1)
-    return { items, nextCursor: rows.length > opts.limit && last ? encodeCursor(last.id) : null }
+    return { items, nextCursor: rows.length > opts.limit && last ? cursors.encode(last.id) : null }
   }
 
   hasAdmin(): boolean {
@@ -364,14 +366,7 @@ export class WrongCurrentPassword extends HttpProblem {
 
 const isActiveAdmin = (u: UserRow) => u.role === 'admin' && !u.disabled
 
-const encodeCursor = (id: string) => Buffer.from(id).toString('base64url')
-function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString()
-  if (!/^[0-9a-f-]{36}$/.test(id))
-    throw new HttpProblem('validation', 'invalid cursor', {
-      errors: [{ path: '/query/cursor', message: 'is not a cursor from this list' }],
-    })
-  return id
-}
+// The last id of a page: uuid v7 ids are in creation order.
+const cursors = cursorCodec(Type.String({ format: 'uuid' }))
 
 export const principalOf = (u: UserRow): Principal => ({ id: u.id, role: u.role, username: u.username })
