@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import type { Event, EventData } from '@mart/shared'
+import { createEvent, type Event, type EventData } from '@mart/shared'
+import { collect, waitFor } from '@mart/shared/testing'
 import { type InventoryHarness, paid, placed, product, ref, startInventory } from './support.ts'
 
 let h: InventoryHarness
@@ -354,5 +355,33 @@ describe('the database holds the invariant 0 <= reserved <= on_hand', () => {
       "INSERT INTO stock_items (product_id, on_hand, reserved, low_stock_threshold, created_at, updated_at) VALUES ('x', 1, 2, 0, 0, 0)",
     )
     expect(h.item('a')).toMatchObject({ onHand: 5, reserved: 3 })
+  })
+})
+
+describe('invalid events', () => {
+  test('an order.placed that breaks its schema is dead-lettered, reserves nothing, and the partition moves on', async () => {
+    const dlq = await collect(h.bus, 'dlq-reader', ['order.events.dlq'])
+    await h.apply(['product.created', product('p1', 5), 'p1'])
+    const valid = createEvent({
+      type: 'order.placed',
+      data: placed('o-bad', [['p1', 1]]),
+      subject: 'o1',
+      source: 'order',
+    })
+    // A quantity of 0 is not a line: the catalog refuses it.
+    const bad = {
+      ...valid,
+      data: { ...valid.data, lines: valid.data.lines.map((l) => ({ ...l, quantity: 0 })) },
+    }
+    await h.bus.publish([{ topic: 'order.events', key: 'o1', value: JSON.stringify(bad), headers: {} }])
+    // A valid order on the same key comes after it in the partition.
+    await h.apply(['order.placed', placed('o-good', [['p1', 2]]), 'o1'])
+    await waitFor(() => dlq.got.length > 0, 'the dead letter')
+    expect(dlq.got[0]?.headers['dlq-reason']).toBe('invalid')
+    expect(dlq.got[0]?.headers['dlq-error']).toContain('invalid order.placed data')
+    expect(h.reservationsOf('o-bad')).toEqual([])
+    expect(h.reservationsOf('o-good')).toEqual([{ productId: 'p1', quantity: 2 }])
+    expect(h.item('p1')).toMatchObject({ onHand: 5, reserved: 2 })
+    await dlq.stop()
   })
 })
