@@ -38,4 +38,28 @@ describe('service database', () => {
     await waitFor(() => statSync(file).size > sizeBefore + 100_000, 'the worker to checkpoint', 5000)
     store.close()
   })
+
+  test("the checkpoint worker shares the writer's locks: churning stores under constant checkpoints loses nothing", async () => {
+    // A second SQLite library in the same process (say, the runtime's built-in one) cannot see the
+    // writer's POSIX locks, resets the shared WAL index under it and crashes the process with SIGBUS.
+    const stores = 60
+    const rowsPerStore = 100
+    const child = Bun.spawn(
+      [
+        'bun',
+        join(import.meta.dir, 'fixtures', 'checkpoint-churn.ts'),
+        tmp.dir,
+        `${stores}`,
+        `${rowsPerStore}`,
+      ],
+      { stdout: 'pipe', stderr: 'pipe' },
+    )
+    const [out, code] = await Promise.all([new Response(child.stdout).text(), child.exited])
+    expect({ code, signal: child.signalCode }).toEqual({ code: 0, signal: null })
+    // Each store is written by every iteration while it is among the last five opened.
+    const expected = Array.from({ length: stores }, (_, i) => Math.min(5, stores - i) * rowsPerStore).reduce(
+      (a, b) => a + b,
+    )
+    expect(JSON.parse(out)).toEqual({ rows: expected })
+  })
 })

@@ -1,16 +1,19 @@
 // Runs in one worker thread per process: checkpoints the WAL of every registered database in the
 // background, so that the fsyncs a checkpoint costs never pause a service's event loop.
-// It uses Bun's built-in SQLite: any connection may checkpoint a WAL file, and a built-in driver
-// keeps native-addon loading out of worker threads (Bun 1.4.5 can crash loading N-API addons in
-// short-lived workers).
-import { Database } from 'bun:sqlite'
+// It must use the same SQLite library as the writer (better-sqlite3's, loaded once per process):
+// SQLite coordinates connections inside one process through its own in-memory lock table, because
+// POSIX locks never conflict within a process. A second copy (Bun's built-in bun:sqlite) cannot
+// see the writer's locks, believes it is alone, truncates the shared WAL index under the writer's
+// mapping and crashes the process with SIGBUS (and could corrupt the database before that).
+// One long-lived worker: Bun 1.4.5 crashed loading the addon in many short-lived ones.
+import Database from 'better-sqlite3'
 
 declare const self: Worker
 
 type Message = { op: 'add'; file: string; intervalMs: number } | { op: 'remove'; file: string }
 
 // Counted: two stores of one process may open the same file.
-const open = new Map<string, { db: Database; timer: ReturnType<typeof setInterval>; refs: number }>()
+const open = new Map<string, { db: Database.Database; timer: ReturnType<typeof setInterval>; refs: number }>()
 
 self.onmessage = (e: MessageEvent<Message>) => {
   const m = e.data
@@ -21,10 +24,10 @@ self.onmessage = (e: MessageEvent<Message>) => {
       return
     }
     const db = new Database(m.file)
-    db.exec('PRAGMA busy_timeout = 1000')
+    db.pragma('busy_timeout = 1000')
     const timer = setInterval(() => {
       try {
-        db.exec('PRAGMA wal_checkpoint(PASSIVE)')
+        db.pragma('wal_checkpoint(PASSIVE)')
       } catch {
         // Busy: the next round, or the writer's own fallback checkpoint, catches up.
       }
