@@ -1,4 +1,5 @@
-import { describe, expect, test } from 'bun:test'
+import { afterAll, describe, expect, test } from 'bun:test'
+import { join } from 'node:path'
 import { MemoryBus } from '../src/index.ts'
 import { tempDir, waitFor } from '../src/testing.ts'
 import { busContract, TOPICS } from './support/bus-contract.ts'
@@ -8,6 +9,23 @@ describe('memory transport', () => {
   busContract({
     async create() {
       const bus = new MemoryBus({ partitions: 3 })
+      await bus.ensureTopics(TOPICS)
+      return bus
+    },
+    childEnv: () => ({ KAFKA_BROKERS: '' }),
+  })
+})
+
+describe('memory transport with a journal file (the embedded mode)', () => {
+  const dirs: ReturnType<typeof tempDir>[] = []
+  afterAll(() => {
+    for (const d of dirs.splice(0)) d.cleanup()
+  })
+  busContract({
+    async create() {
+      const tmp = tempDir()
+      dirs.push(tmp)
+      const bus = new MemoryBus({ partitions: 3, file: join(tmp.dir, 'bus.db') })
       await bus.ensureTopics(TOPICS)
       return bus
     },

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import { errorFields } from '../log.ts'
 import { backoffDelay, sleep } from '../retry.ts'
+import { type JournalMessage, MemoryJournal } from './memory-journal.ts'
 import { partitionFor } from './partition.ts'
 import type { Bus, BusMessage, Delivery, SubscribeOptions, Subscription } from './types.ts'
 
@@ -12,6 +13,13 @@ export interface MemoryBusOptions {
    * handlers are idempotent. Also on with MART_BUS_DUPLICATE_DELIVERY=1.
    */
   duplicateDelivery?: boolean
+  /**
+   * Keep the log in this SQLite file (the embedded mode): published messages and group cursors
+   * survive a crash or restart. Without it the bus lives in memory only (tests).
+   */
+  file?: string
+  /** How often group cursors are saved to the file, like Kafka's offset commits. */
+  commitIntervalMs?: number
   log?: Logger
 }
 
@@ -34,8 +42,9 @@ interface Group {
 /**
  * The in-process transport for the embedded single-process mode and for fast tests. Same
  * guarantees as Kafka inside one process: per-key order, every group gets every message, a message
- * whose handler throws is delivered again. Not durable: a message published but not yet handled
- * is gone if the process dies (the outbox has already marked it sent).
+ * whose handler throws is delivered again. With a `file` it is durable as well: `publish` resolves
+ * once the messages are in the journal, and a restarted bus delivers each group what it had not
+ * consumed. Without one, a message published but not yet handled is gone if the process dies.
  */
 export class MemoryBus implements Bus {
   readonly transport = 'memory' as const
@@ -43,11 +52,21 @@ export class MemoryBus implements Bus {
   private readonly duplicate: boolean
   private readonly topics = new Map<string, Partition[]>()
   private readonly groups = new Map<string, Group>()
+  private readonly journal: MemoryJournal | null = null
+  /** Groups whose cursors moved since they were last saved to the journal. */
+  private readonly dirty = new Set<Group>()
+  private commitTimer: ReturnType<typeof setInterval> | null = null
   private closed = false
 
   constructor(private readonly opts: MemoryBusOptions = {}) {
     this.partitions = opts.partitions ?? 3
     this.duplicate = opts.duplicateDelivery ?? process.env.MART_BUS_DUPLICATE_DELIVERY === '1'
+    if (opts.file) {
+      this.journal = new MemoryJournal(opts.file)
+      this.restore(this.journal)
+      this.commitTimer = setInterval(() => this.commitCursors(), opts.commitIntervalMs ?? 200)
+      this.commitTimer.unref?.()
+    }
   }
 
   async connect(): Promise<void> {}
@@ -55,6 +74,7 @@ export class MemoryBus implements Bus {
   async ensureTopics(topics: string[]): Promise<void> {
     for (const topic of topics) {
       if (!this.topics.has(topic)) {
+        this.journal?.addTopic(topic, this.partitions)
         this.topics.set(
           topic,
           Array.from({ length: this.partitions }, () => ({ base: 0, log: [] })),
@@ -65,40 +85,40 @@ export class MemoryBus implements Bus {
 
   async publish(messages: BusMessage[]): Promise<void> {
     if (this.closed) throw new Error('bus is closed')
-    for (const m of messages) this.partitionsOf(m.topic) // all or nothing: refuse before appending any
-    for (const m of messages) {
-      const p = partitionFor(m.key, this.partitions)
-      this.partitionsOf(m.topic)[p]?.log.push({ ...m, headers: { ...m.headers } })
-      for (const g of this.groups.values()) if (g.topics.has(m.topic)) this.kick(g, m.topic, p)
+    // All or nothing: place every message (refusing unknown topics) before appending any.
+    const next = new Map<Partition, number>()
+    const placed: JournalMessage[] = messages.map((m) => {
+      const parts = this.partitionsOf(m.topic)
+      const partition = partitionFor(m.key, parts.length)
+      const part = parts[partition] as Partition
+      const offset = next.get(part) ?? part.base + part.log.length
+      next.set(part, offset + 1)
+      return { ...m, headers: { ...m.headers }, partition, offset }
+    })
+    this.journal?.append(placed)
+    for (const { partition, offset: _, ...m } of placed) {
+      this.partitionsOf(m.topic)[partition]?.log.push(m)
+      for (const g of this.groups.values()) if (g.topics.has(m.topic)) this.kick(g, m.topic, partition)
     }
   }
 
   async subscribe(opts: SubscribeOptions): Promise<Subscription> {
     for (const t of opts.topics) this.partitionsOf(t)
-    let g = this.groups.get(opts.group)
-    if (g?.handle) throw new Error(`consumer group ${opts.group} already has a member in this process`)
-    if (!g) {
-      g = {
-        name: opts.group,
-        topics: new Set(),
-        handle: null,
-        cursors: new Map(),
-        pumping: new Set(),
-        inflight: new Set(),
-      }
-      this.groups.set(opts.group, g)
-    }
-    const group = g
+    const group = this.group(opts.group)
+    if (group.handle) throw new Error(`consumer group ${opts.group} already has a member in this process`)
     group.handle = opts.handle
     for (const t of opts.topics) {
       group.topics.add(t)
       // A new group starts at the oldest retained message, like Kafka's fromBeginning.
-      if (!group.cursors.has(t))
+      if (!group.cursors.has(t)) {
         group.cursors.set(
           t,
           this.partitionsOf(t).map((p) => p.base),
         )
-      for (let p = 0; p < this.partitions; p++) this.kick(group, t, p)
+        // Saved at once, so that after a restart the journal keeps what this group has not read.
+        if (this.journal) this.dirty.add(group)
+      }
+      for (let p = 0; p < this.partitionsOf(t).length; p++) this.kick(group, t, p)
     }
     return {
       close: async () => {
@@ -113,9 +133,100 @@ export class MemoryBus implements Bus {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return
     this.closed = true
     for (const g of this.groups.values()) g.handle = null
     await Promise.all([...this.groups.values()].flatMap((g) => [...g.inflight]))
+    if (this.commitTimer) clearInterval(this.commitTimer)
+    this.commitCursors()
+    this.journal?.close()
+  }
+
+  /** Rebuilds topics, retained messages and group cursors from the journal of an earlier run. */
+  private restore(journal: MemoryJournal): void {
+    const { topics, messages, cursors } = journal.read()
+    for (const [topic, count] of topics) {
+      const parts: Partition[] = Array.from({ length: count }, () => ({ base: 0, log: [] }))
+      this.topics.set(topic, parts)
+      // An empty partition resumes after the furthest cursor: offsets never repeat.
+      for (const c of cursors) {
+        const part = c.topic === topic ? parts[c.partition] : undefined
+        if (part && c.next > part.base) part.base = c.next
+      }
+    }
+    for (const { topic, partition, offset, ...m } of messages) {
+      const part = this.topics.get(topic)?.[partition]
+      if (!part) continue
+      if (part.log.length === 0) part.base = offset
+      part.log.push({ topic, ...m })
+    }
+    for (const c of cursors) {
+      const parts = this.topics.get(c.topic)
+      if (!parts || c.partition >= parts.length) continue
+      const g = this.group(c.group)
+      let at = g.cursors.get(c.topic)
+      if (!at) {
+        at = parts.map((p) => p.base)
+        g.cursors.set(c.topic, at)
+      }
+      at[c.partition] = c.next
+    }
+  }
+
+  /** The group of that name, created (with no member yet) if this bus has not seen it. */
+  private group(name: string): Group {
+    let g = this.groups.get(name)
+    if (!g) {
+      g = {
+        name,
+        topics: new Set(),
+        handle: null,
+        cursors: new Map(),
+        pumping: new Set(),
+        inflight: new Set(),
+      }
+      this.groups.set(name, g)
+    }
+    return g
+  }
+
+  /** Saves moved cursors and drops from the journal what every group has consumed. */
+  private commitCursors(): void {
+    if (!this.journal || this.dirty.size === 0) return
+    const saved = [...this.dirty]
+    const cursors = saved.flatMap((g) =>
+      [...g.cursors].flatMap(([topic, at]) =>
+        at.map((next, partition) => ({ group: g.name, topic, partition, next })),
+      ),
+    )
+    const topics = new Set(cursors.map((c) => c.topic))
+    const trimBelow = [...topics].flatMap((topic) =>
+      this.partitionsOf(topic).map((_, partition) => ({
+        topic,
+        partition,
+        offset: this.consumedByAll(topic, partition),
+      })),
+    )
+    try {
+      this.journal.commit(
+        cursors,
+        trimBelow.filter((t) => Number.isFinite(t.offset)),
+      )
+      for (const g of saved) this.dirty.delete(g)
+    } catch (err) {
+      // The cursors stay dirty and go with the next commit; until then a restart redelivers more.
+      this.opts.log?.warn(errorFields(err), 'saving consumer cursors failed')
+    }
+  }
+
+  /** The lowest next offset over every group that reads the topic: below it, everyone is done. */
+  private consumedByAll(topic: string, partition: number): number {
+    let min = Number.POSITIVE_INFINITY
+    for (const g of this.groups.values()) {
+      const c = g.cursors.get(topic)?.[partition]
+      if (c !== undefined && c < min) min = c
+    }
+    return min
   }
 
   private partitionsOf(topic: string): Partition[] {
@@ -159,6 +270,7 @@ export class MemoryBus implements Bus {
       }
       failures = 0
       cursors[partition] = offset + 1
+      if (this.journal) this.dirty.add(g)
       this.trim(topic, partition)
     }
   }
@@ -166,11 +278,7 @@ export class MemoryBus implements Bus {
   /** Drops messages every group that ever read the topic has consumed. */
   private trim(topic: string, partition: number): void {
     const part = this.partitionsOf(topic)[partition] as Partition
-    let min = Number.POSITIVE_INFINITY
-    for (const g of this.groups.values()) {
-      const c = g.cursors.get(topic)?.[partition]
-      if (c !== undefined && c < min) min = c
-    }
+    const min = this.consumedByAll(topic, partition)
     const drop = min - part.base
     // In chunks: splicing the front of an array per message would make a backlog quadratic.
     if (Number.isFinite(drop) && drop > 0 && (drop >= 1024 || drop === part.log.length)) {

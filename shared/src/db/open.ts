@@ -46,6 +46,16 @@ function checkpointer(): Worker {
   return worker
 }
 
+/**
+ * Checkpoints the WAL of `file` from the process's checkpoint thread every `intervalMs`, and lets
+ * the connection `sqlite` checkpoint by itself only as a fallback. Returns the way to stop.
+ */
+export function checkpointInBackground(sqlite: Database.Database, file: string, intervalMs: number) {
+  sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT}`)
+  checkpointer().postMessage({ op: 'add', file, intervalMs })
+  return () => checkpointer().postMessage({ op: 'remove', file })
+}
+
 const platformMigrations = join(import.meta.dir, '..', '..', 'drizzle')
 
 /** Opens (creating if needed) a service database, tunes it for a single writer and migrates it. */
@@ -60,11 +70,10 @@ export function openStore<S extends Schema = Schema>(opts: OpenOptions<S>): Stor
   const db = drizzle({ client: sqlite, schema: opts.schema ?? ({} as S) })
   migrate(db, { migrationsFolder: platformMigrations, migrationsTable: '__mart_platform_migrations' })
   if (opts.migrationsFolder) migrate(db, { migrationsFolder: opts.migrationsFolder })
-  const checkpointed = Boolean(opts.backgroundCheckpointMs && opts.file !== ':memory:')
-  if (checkpointed) {
-    sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT}`)
-    checkpointer().postMessage({ op: 'add', file: opts.file, intervalMs: opts.backgroundCheckpointMs })
-  }
+  const stopCheckpoints =
+    opts.backgroundCheckpointMs && opts.file !== ':memory:'
+      ? checkpointInBackground(sqlite, opts.file, opts.backgroundCheckpointMs)
+      : undefined
   return {
     file: opts.file,
     source: opts.source,
@@ -72,7 +81,7 @@ export function openStore<S extends Schema = Schema>(opts: OpenOptions<S>): Stor
     sqlite,
     onStaged: new Set(),
     close: () => {
-      if (checkpointed) checkpointer().postMessage({ op: 'remove', file: opts.file })
+      stopCheckpoints?.()
       sqlite.close()
     },
   }

@@ -1,0 +1,138 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import { checkpointInBackground } from '../db/open.ts'
+import type { BusMessage } from './types.ts'
+
+/** A message as the journal keeps it: where it sits in its partition. */
+export interface JournalMessage extends BusMessage {
+  partition: number
+  offset: number
+}
+
+/** A consumer group's next offset in one partition (Kafka's committed offset). */
+export interface JournalCursor {
+  group: string
+  topic: string
+  partition: number
+  next: number
+}
+
+/** What a restarted memory bus resumes from. */
+export interface JournalContents {
+  /** Partition count per topic, as the topic was created. */
+  topics: Map<string, number>
+  /** Every message not yet consumed by every group, in offset order per partition. */
+  messages: JournalMessage[]
+  cursors: JournalCursor[]
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS bus_topics (
+    topic TEXT PRIMARY KEY,
+    partitions INTEGER NOT NULL
+  ) STRICT;
+  CREATE TABLE IF NOT EXISTS bus_messages (
+    topic TEXT NOT NULL,
+    partition INTEGER NOT NULL,
+    offset INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    PRIMARY KEY (topic, partition, offset)
+  ) STRICT, WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS bus_cursors (
+    grp TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    partition INTEGER NOT NULL,
+    next_offset INTEGER NOT NULL,
+    PRIMARY KEY (grp, topic, partition)
+  ) STRICT, WITHOUT ROWID;
+`
+
+/**
+ * The memory bus's log on disk, so that the embedded mode keeps the outbox's promise: a message
+ * is appended (committed) before `publish` resolves and the relay marks its row sent, and stays
+ * until every consumer group has moved past it. Group cursors are saved in batches, like Kafka's
+ * offset commits; what a crash forgets is delivered again and the consumers' inboxes absorb it.
+ */
+export class MemoryJournal {
+  private readonly sqlite: Database.Database
+  private readonly stopCheckpoints: () => void
+  private readonly statements
+
+  constructor(readonly file: string) {
+    mkdirSync(dirname(file), { recursive: true })
+    this.sqlite = new Database(file)
+    this.sqlite.pragma('journal_mode = WAL')
+    // As for the services' own databases: a commit survives a crash of the process.
+    this.sqlite.pragma('synchronous = NORMAL')
+    this.sqlite.pragma('busy_timeout = 5000')
+    this.sqlite.exec(SCHEMA)
+    this.stopCheckpoints = checkpointInBackground(this.sqlite, file, 250)
+    const s = this.sqlite
+    this.statements = {
+      topic: s.prepare('INSERT INTO bus_topics (topic, partitions) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+      append: s.prepare(
+        'INSERT INTO bus_messages (topic, partition, offset, key, value, headers) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      cursor: s.prepare(
+        `INSERT INTO bus_cursors (grp, topic, partition, next_offset) VALUES (?, ?, ?, ?)
+         ON CONFLICT DO UPDATE SET next_offset = excluded.next_offset`,
+      ),
+      trim: s.prepare('DELETE FROM bus_messages WHERE topic = ? AND partition = ? AND offset < ?'),
+    }
+  }
+
+  read(): JournalContents {
+    const topics = new Map(
+      (
+        this.sqlite.prepare('SELECT topic, partitions FROM bus_topics').all() as {
+          topic: string
+          partitions: number
+        }[]
+      ).map((r) => [r.topic, r.partitions]),
+    )
+    const messages = (
+      this.sqlite
+        .prepare(
+          'SELECT topic, partition, offset, key, value, headers FROM bus_messages ORDER BY topic, partition, offset',
+        )
+        .all() as (Omit<JournalMessage, 'headers'> & { headers: string })[]
+    ).map((r) => ({ ...r, headers: JSON.parse(r.headers) as Record<string, string> }))
+    const cursors = this.sqlite
+      .prepare('SELECT grp AS "group", topic, partition, next_offset AS next FROM bus_cursors')
+      .all() as JournalCursor[]
+    return { topics, messages, cursors }
+  }
+
+  /** Records a topic's partition count the first time it is created; later counts are ignored. */
+  addTopic(topic: string, partitions: number): void {
+    this.statements.topic.run(topic, partitions)
+  }
+
+  /** Appends messages in one transaction: all of them are durable when this returns, or none. */
+  append(messages: JournalMessage[]): void {
+    this.sqlite.transaction(() => {
+      for (const m of messages) {
+        this.statements.append.run(m.topic, m.partition, m.offset, m.key, m.value, JSON.stringify(m.headers))
+      }
+    })()
+  }
+
+  /**
+   * Saves group cursors and drops the messages below `trimBelow` (per `topic/partition`: what every
+   * group has consumed), in one transaction.
+   */
+  commit(cursors: JournalCursor[], trimBelow: { topic: string; partition: number; offset: number }[]): void {
+    this.sqlite.transaction(() => {
+      for (const c of cursors) this.statements.cursor.run(c.group, c.topic, c.partition, c.next)
+      for (const t of trimBelow) this.statements.trim.run(t.topic, t.partition, t.offset)
+    })()
+  }
+
+  close(): void {
+    this.stopCheckpoints()
+    this.sqlite.close()
+  }
+}

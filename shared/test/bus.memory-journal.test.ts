@@ -1,0 +1,91 @@
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { join } from 'node:path'
+import { MemoryBus, openStore, outboxStatements } from '../src/index.ts'
+import { tempDir, waitFor } from '../src/testing.ts'
+import { collect, consumer, rawMessage } from './support/harness.ts'
+
+const TOPICS = ['product.events', 'product.events.dlq']
+
+describe('memory transport with a journal file', () => {
+  let tmp: ReturnType<typeof tempDir>
+  let file: string
+  beforeEach(() => {
+    tmp = tempDir()
+    file = join(tmp.dir, 'bus.db')
+  })
+  afterEach(() => tmp.cleanup())
+
+  async function openBus() {
+    const bus = new MemoryBus({ file })
+    await bus.ensureTopics(TOPICS)
+    return bus
+  }
+
+  test('what was published but not yet consumed when the process is killed with -9 is delivered after the restart, once', async () => {
+    const count = 30
+    const dieAt = 9
+    const child = Bun.spawn(
+      ['bun', join(import.meta.dir, 'fixtures', 'journal-then-die.ts'), tmp.dir, `${count}`, `${dieAt}`],
+      { stdout: 'inherit', stderr: 'inherit' },
+    )
+    await child.exited
+    expect(child.signalCode).toBe('SIGKILL')
+
+    // The outbox had handed every event over: without the journal the last 20 would be gone.
+    const producerDb = openStore({ file: join(tmp.dir, 'producer.db'), source: 'product' })
+    expect(outboxStatements(producerDb).countPending.get()?.n).toBe(0)
+    producerDb.close()
+
+    const bus = await openBus()
+    const c = await consumer(tmp.dir, bus, 'survivor')
+    await waitFor(() => c.applied().length >= count, `${count} events applied`)
+    await Bun.sleep(50) // room for a duplicate to show up
+    const expected = Array.from({ length: count }, (_, i) => (i === dieAt ? 'die' : `e${i}`))
+    expect(c.applied().map((r) => r.id)).toEqual(expected)
+    expect(c.inboxRows()).toBe(count)
+    await c.stop()
+    await bus.close()
+  })
+
+  test('a group from an earlier run gets what was published while it was away; the journal keeps only what some group has not consumed', async () => {
+    // Run 1: both groups subscribe, then leave.
+    let bus = await openBus()
+    for (const group of ['fast', 'away']) await (await collect(bus, group, ['product.events'])).stop()
+    await bus.close()
+
+    // Run 2: only "fast" is here while ten messages go by.
+    bus = await openBus()
+    const fast = await collect(bus, 'fast', ['product.events'])
+    await bus.publish(Array.from({ length: 10 }, (_, i) => rawMessage('product.events', `k${i}`, `m${i}`)))
+    await waitFor(() => fast.got.length === 10, 'fast to read ten')
+    await fast.stop()
+    await bus.close()
+
+    // Run 3: "away" is back and gets all ten; "fast" gets nothing twice.
+    bus = await openBus()
+    const away = await collect(bus, 'away', ['product.events'])
+    const fastAgain = await collect(bus, 'fast', ['product.events'])
+    await waitFor(() => away.got.length === 10, 'away to read ten')
+    await bus.publish([rawMessage('product.events', 'k0', 'after')])
+    await waitFor(() => fastAgain.got.length === 1 && away.got.length === 11, 'one more for both')
+    expect(fastAgain.got.map((d) => d.value)).toEqual(['after'])
+    expect(away.got.map((d) => d.value).sort()).toEqual(
+      [...Array.from({ length: 10 }, (_, i) => `m${i}`), 'after'].sort(),
+    )
+    await Promise.all([away.stop(), fastAgain.stop()])
+    await bus.close()
+
+    // Everyone has read everything: nothing is left in the file, and offsets go on, never repeat.
+    bus = await openBus()
+    const offsets = new Set([...fastAgain.got, ...away.got].map((d) => `${d.partition}/${d.offset}`))
+    const later = await collect(bus, 'fast', ['product.events'])
+    await bus.publish([rawMessage('product.events', 'k0', 'later')])
+    await waitFor(() => later.got.length === 1, 'the next message')
+    expect(offsets.has(`${later.got[0]?.partition}/${later.got[0]?.offset}`)).toBe(false)
+    await later.stop()
+    await bus.close()
+    const journal = openStore({ file, source: 'check' })
+    expect(journal.sqlite.prepare('SELECT count(*) AS n FROM bus_messages').get()).toEqual({ n: 1 })
+    journal.close()
+  })
+})
