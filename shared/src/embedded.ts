@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import type { Server } from 'bun'
 import { MemoryBus } from './bus/memory.ts'
 import { BaseConfig, loadConfig } from './config.ts'
@@ -51,13 +52,23 @@ export async function startEmbedded(
       level: config.LOG_LEVEL,
       pretty: config.LOG_PRETTY ?? (config.NODE_ENV === 'development' && process.stdout.isTTY),
     })
-  const bus = new MemoryBus({ partitions: config.KAFKA_TOPIC_PARTITIONS, log })
+  // Journaled: an event relayed but not yet handled when the process dies is delivered after restart.
+  const bus = new MemoryBus({
+    partitions: config.KAFKA_TOPIC_PARTITIONS,
+    file: join(config.DATA_DIR, 'bus.db'),
+    log,
+  })
   const running: RunningService[] = []
   for (const def of defs) {
     // Each service logs under its own name, as it does when it runs alone.
     // The listener below sets X-Forwarded-For itself: the services may trust it.
-    running.push(await startService(def, { env: { ...env, TRUST_PROXY: 'true' }, bus, log: opts.log }))
+    running.push(
+      await startService(def, { env: { ...env, TRUST_PROXY: 'true' }, bus, log: opts.log, holdRelay: true }),
+    )
   }
+  // Every group has subscribed before anything is published: on a first run, no group can find
+  // the messages it has never seen already dropped because the others had consumed them.
+  for (const s of running) s.relay.start()
   const byName = new Map(running.map((s) => [s.name as ServiceName, s]))
   const names = [...byName.keys()]
 

@@ -62,6 +62,8 @@ export interface StartOptions {
   /** A bus shared with other services (embedded mode); the service then does not close it. */
   bus?: Bus
   log?: Logger
+  /** Leave the outbox relay stopped; the caller starts it (embedded mode: once every service subscribed). */
+  holdRelay?: boolean
 }
 
 /**
@@ -107,7 +109,7 @@ export async function startService<S extends Schema, CS extends TObject>(
       try {
         await bus.connect()
         await bus.ensureTopics([...new Set([...def.publishes, ...consumed].flatMap((t) => [t, dlqTopic(t)]))])
-        relay.start()
+        if (!opts.holdRelay) relay.start()
         if (parts.handlers && !stopping) {
           subscription = await consume({ bus, store, group: def.name, handlers: parts.handlers, log })
         }
