@@ -3,6 +3,7 @@
 //    (inbox + effect) committed, p50/p90/p99/max, one event per producer transaction;
 //  - throughput: events/s from commit to handled when committing as fast as possible.
 // Options: --rate 1000 --seconds 10 --warmup 3 --burst 20000 --transport memory|kafka|both
+// ("memory" runs the in-process bus twice: in memory only, and journaled as in the embedded mode)
 // Databases are set up as the services set them up (WAL, background checkpoints).
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -158,10 +159,10 @@ async function waitAll(r: Rig, ids: string[]) {
   }
 }
 
-async function run(name: string, bus: Bus) {
+async function run(name: string, makeBus: (dir: string) => Bus) {
   const tmp = tempDir('mart-bench-')
   try {
-    const r = await rig(bus, tmp.dir)
+    const r = await rig(makeBus(tmp.dir), tmp.dir)
     if (warmup > 0) await steady(r, warmup, 'w') // JIT, page cache, connections: not measured
     const s = await steady(r, seconds, 's')
     const t = await throughput(r)
@@ -173,7 +174,11 @@ async function run(name: string, bus: Bus) {
 }
 
 const results = []
-if (opts.transport !== 'kafka') results.push(await run('memory', new MemoryBus({ partitions })))
+if (opts.transport !== 'kafka') {
+  results.push(await run('memory', () => new MemoryBus({ partitions })))
+  // As the embedded mode runs it: every publish is appended to the journal file first.
+  results.push(await run('memory+journal', (dir) => new MemoryBus({ partitions, file: join(dir, 'bus.db') })))
+}
 if (opts.transport !== 'memory') {
   const kafka = withKafka()
   if (!kafka.brokers) {
@@ -187,7 +192,7 @@ if (opts.transport !== 'memory') {
         topicPrefix: `bench-${Date.now()}.`,
         log,
       })
-      results.push(await run('kafka', bus))
+      results.push(await run('kafka', () => bus))
     } finally {
       kafka.release()
     }
