@@ -3,6 +3,7 @@ import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose'
 import type { BaseConfig } from './config.ts'
 import { forbidden, unauthorized } from './errors.ts'
 import { ensureDevKeys, JWT_ALG, loadPublicKeys, type PublicKeys } from './keys.ts'
+import { REQUIRES_ROLE } from './openapi-doc.ts'
 
 export type Role = 'user' | 'admin'
 
@@ -121,7 +122,7 @@ export function authGuards(verifier: TokenVerifier) {
   return new Elysia({ name: 'mart-auth' }).macro({
     requireUser: { detail: { security }, transform: ({ request }) => check(request), resolve: user },
     requireAdmin: {
-      detail: { security },
+      detail: { security, [REQUIRES_ROLE]: 'admin' },
       transform: ({ request }) => check(request, 'admin'),
       resolve: user,
     },

@@ -10,7 +10,9 @@ import {
   problemTypes,
   problemTypeUri,
 } from './errors.ts'
+import { hasBody, mediaType, type RouteTable, routeTableOf } from './http-routes.ts'
 import { errorFields } from './log.ts'
+import { completeDocument } from './openapi-doc.ts'
 import { type TraceContext, traceFrom } from './trace.ts'
 
 export interface HttpAppOptions {
@@ -82,8 +84,10 @@ const kindByStatus: Record<number, ProblemKind> = {
   401: 'unauthorized',
   403: 'forbidden',
   404: 'not-found',
+  405: 'method-not-allowed',
   409: 'conflict',
   413: 'payload-too-large',
+  415: 'unsupported-media-type',
   422: 'validation',
   429: 'too-many-requests',
   503: 'unavailable',
@@ -111,7 +115,26 @@ export function createHttpApp(opts: HttpAppOptions) {
     return problemResponse(problem, trace, headers)
   }
 
-  return new Elysia({ serve: { maxRequestBodySize: opts.bodyLimit } })
+  // The routes are only known once the service has added them: built on first use, and again
+  // if routes were added since.
+  let routeTable: { size: number; table: RouteTable } | null = null
+  const routes = () => {
+    if (routeTable?.size !== app.routes.length) {
+      routeTable = { size: app.routes.length, table: routeTableOf(app.routes) }
+    }
+    return routeTable.table
+  }
+
+  const app = new Elysia({
+    // TypeBox's checks before Elysia's normalising: an array or a string where the schema has an
+    // object is a 422, never an empty object (that would make `PATCH [1,2]` a successful no-op).
+    normalize: 'typebox',
+    serve: { maxRequestBodySize: opts.bodyLimit },
+  })
+    // Before the plugin, so that it applies to the document route as well.
+    .onAfterHandle({ as: 'global' }, ({ path, response }) => {
+      if (path === '/docs/json') return completeDocument(response)
+    })
     .use(
       openapi({
         path: '/docs',
@@ -138,6 +161,16 @@ export function createHttpApp(opts: HttpAppOptions) {
         return fail(request, problemOf('payload-too-large', `the limit is ${opts.bodyLimit} bytes`))
       }
     })
+    // JSON bodies only, except where a route declares a form (the OAuth2 password grant): a body
+    // in another encoding is a 415 that says what to send, not a half-understood request.
+    .onTransform({ as: 'global' }, ({ request, route }) => {
+      if (!hasBody(request)) return
+      const type = mediaType(request.headers.get('content-type'))
+      const accepted = routes().bodyTypes(request.method, route)
+      if (!accepted.includes(type)) {
+        throw new HttpProblem('unsupported-media-type', `send the body as ${accepted.join(' or ')}`)
+      }
+    })
     .derive({ as: 'global' }, ({ request }) => {
       const trace = traceOf(request)
       return { trace, log: opts.log.child({ requestId: trace.requestId, traceId: trace.traceId }) }
@@ -152,7 +185,17 @@ export function createHttpApp(opts: HttpAppOptions) {
         const errors = error instanceof ValidationError ? fieldErrors(error) : []
         return fail(request, { ...problemOf('validation', undefined, errors), instance })
       }
-      if (code === 'NOT_FOUND') return fail(request, { ...problemOf('not-found'), instance })
+      if (code === 'NOT_FOUND') {
+        const allowed = routes().methodsFor(instance)
+        if (allowed.length && !allowed.includes(request.method)) {
+          return fail(
+            request,
+            { ...problemOf('method-not-allowed'), instance },
+            { allow: allowed.join(', ') },
+          )
+        }
+        return fail(request, { ...problemOf('not-found'), instance })
+      }
       if (code === 'PARSE') {
         return fail(request, {
           ...problemOf('bad-request', 'the body is not valid for its content type'),
@@ -189,6 +232,7 @@ export function createHttpApp(opts: HttpAppOptions) {
         opts.ready() ? { status: 'ready' as const } : fail(request, problemOf('unavailable', 'not ready')),
       { detail: { hide: true } },
     )
+  return app
 }
 
 export type HttpApp = ReturnType<typeof createHttpApp>

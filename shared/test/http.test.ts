@@ -1,7 +1,15 @@
 import { describe, expect, test } from 'bun:test'
 import { Writable } from 'node:stream'
 import { t } from 'elysia'
-import { childTraceparent, conflict, createHttpApp, createLogger, problemTypeUri } from '../src/index.ts'
+import {
+  childTraceparent,
+  conflict,
+  createHttpApp,
+  createLogger,
+  NoContent,
+  problems,
+  problemTypeUri,
+} from '../src/index.ts'
 
 function setup(ready = true) {
   const lines: string[] = []
@@ -12,6 +20,7 @@ function setup(ready = true) {
     },
   })
   const log = createLogger({ service: 'demo', level: 'info', destination: sink })
+  const names = new Map([['t1', 'lamp']])
   const app = createHttpApp({ service: 'demo', log, bodyLimit: 2048, ready: () => ready })
     .post('/api/things', ({ body }) => ({ id: 't1', ...body }), {
       body: t.Object({
@@ -22,11 +31,35 @@ function setup(ready = true) {
     .get('/api/things/taken', () => {
       throw conflict('that name is taken')
     })
+    .patch(
+      '/api/things/:id',
+      ({ params, body }) => {
+        if (body.name) names.set(params.id, body.name)
+        return { id: params.id, name: names.get(params.id) ?? '' }
+      },
+      {
+        params: t.Object({ id: t.String() }),
+        body: t.Object({ name: t.Optional(t.String({ minLength: 3 })) }),
+        response: { 200: t.Object({ id: t.String(), name: t.String() }), ...problems(409) },
+        detail: { security: [{ bearer: [] }] },
+      },
+    )
+    .delete(
+      '/api/things/:id',
+      ({ set }) => {
+        set.status = 204
+      },
+      { response: { ...NoContent, ...problems(409) } },
+    )
+    .post('/api/forms', ({ body }) => body, {
+      parse: 'urlencoded',
+      body: t.Object({ username: t.String() }),
+    })
     .get('/api/boom', () => {
       throw new Error('secret internals at /srv/db.sqlite')
     })
   const call = (path: string, init?: RequestInit) => app.handle(new Request(`http://mart.test${path}`, init))
-  return { call, lines }
+  return { call, lines, names }
 }
 
 const json = (body: unknown): RequestInit => ({
@@ -74,6 +107,67 @@ describe('http app factory', () => {
     })
     expect(res.status).toBe(400)
     expect((await problem(res)).type).toBe(problemTypeUri('bad-request'))
+  })
+
+  test('an array, a string or null where the body is an object: 422, and nothing changes', async () => {
+    const { call, names } = setup()
+    for (const body of ['[{"name":"chair"}]', '"chair"', 'null']) {
+      const res = await call('/api/things/t1', {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body,
+      })
+      expect(res.status).toBe(422)
+      expect((await problem(res)).errors).toEqual([{ path: '/body', message: 'Expected object' }])
+    }
+    expect(names.get('t1')).toBe('lamp')
+  })
+
+  test('bodies are JSON unless a route declares a form: anything else is a 415 that says what to send', async () => {
+    const { call, names } = setup()
+    const send = (path: string, method: string, body: string, type?: string) =>
+      call(path, { method, body, headers: type ? { 'content-type': type } : {} })
+    for (const [type, body] of [
+      ['text/plain;charset=UTF-8', '{"name":"chair"}'],
+      ['application/x-www-form-urlencoded', 'name=chair'],
+      [
+        'multipart/form-data; boundary=b',
+        '--b\r\nContent-Disposition: form-data; name="name"\r\n\r\nchair\r\n--b--',
+      ],
+      [undefined, '{"name":"chair"}'],
+    ] as const) {
+      const res = await send('/api/things/t1', 'PATCH', body, type)
+      expect(res.status).toBe(415)
+      expect(await problem(res)).toMatchObject({
+        type: problemTypeUri('unsupported-media-type'),
+        detail: 'send the body as application/json',
+      })
+    }
+    expect(names.get('t1')).toBe('lamp')
+    const ok = await send('/api/things/t1', 'PATCH', '{"name":"chair"}', 'application/json; charset=utf-8')
+    expect(ok.status).toBe(200)
+
+    expect(
+      (await send('/api/forms', 'POST', 'username=ann', 'application/x-www-form-urlencoded')).status,
+    ).toBe(200)
+    const jsonToForm = await send('/api/forms', 'POST', '{"username":"ann"}', 'application/json')
+    expect(jsonToForm.status).toBe(415)
+    expect((await problem(jsonToForm)).detail).toBe('send the body as application/x-www-form-urlencoded')
+    // No body, no content type needed.
+    expect((await call('/api/things/t1', { method: 'DELETE' })).status).toBe(204)
+  })
+
+  test('a method the path does not serve: 405 with Allow; a path nobody serves: 404', async () => {
+    const { call } = setup()
+    const res = await call('/api/things/t1', {
+      method: 'PUT',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(res.status).toBe(405)
+    expect(res.headers.get('allow')).toBe('PATCH, DELETE')
+    expect((await problem(res)).type).toBe(problemTypeUri('method-not-allowed'))
+    expect((await call('/api/nothing/here')).status).toBe(404)
   })
 
   test('answers 404 for an unknown route, 409 for a conflict thrown by a route', async () => {
@@ -156,6 +250,43 @@ describe('http app factory', () => {
     expect(spec.openapi).toStartWith('3.')
     expect(Object.keys(spec.paths)).toContain('/api/things')
     expect(Object.keys(spec.paths)).not.toContain('/health')
+  })
+
+  test('the document says what the routes do: JSON bodies, and the problems each route can answer', async () => {
+    const { call } = setup()
+    type Op = {
+      requestBody?: { content: Record<string, unknown> }
+      responses: Record<string, { description?: string; content?: object }>
+    }
+    const spec = (await (await call('/docs/json')).json()) as {
+      paths: Record<string, Record<string, Op>>
+      components: { schemas: Record<string, { properties?: object }> }
+    }
+    const patch = spec.paths['/api/things/{id}']?.patch as Op
+    expect(Object.keys(patch.requestBody?.content ?? {})).toEqual(['application/json'])
+    // Declared (409), implied by a body (400, 413, 415, 422), a path parameter (404) and a token (401).
+    expect(Object.keys(patch.responses).sort()).toEqual([
+      '200',
+      '400',
+      '401',
+      '404',
+      '409',
+      '413',
+      '415',
+      '422',
+    ])
+    expect(patch.responses['409']?.content).toEqual({
+      'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
+    })
+    expect(Object.keys(spec.components.schemas.Problem?.properties ?? {})).toEqual(
+      expect.arrayContaining(['type', 'title', 'status', 'detail', 'errors']),
+    )
+    const del = spec.paths['/api/things/{id}']?.delete as Op
+    expect(del.responses['204']).toEqual({ description: 'No content' })
+    const form = spec.paths['/api/forms']?.post as Op
+    expect(Object.keys(form.requestBody?.content ?? {})).toEqual(['application/x-www-form-urlencoded'])
+    // The document is served twice from the generator's cache: completing it again changes nothing.
+    expect(await (await call('/docs/json')).json()).toEqual(spec)
   })
 
   test('logs one line per request with service and request id, and redacts secrets', async () => {
