@@ -3,10 +3,11 @@ import {
   createHttpApp,
   type Logger,
   notFound,
+  problems,
   type TokenVerifier,
   validationProblem,
 } from '@mart/shared'
-import type { Static } from '@sinclair/typebox'
+import { type Static, Type } from '@sinclair/typebox'
 import { t } from 'elysia'
 import type { InventoryConfig } from './config.ts'
 import { type Stock, view } from './stock.ts'
@@ -19,14 +20,15 @@ const Status = t.Union([
   t.Literal('out_of_stock'),
   t.Literal('discontinued'),
 ])
-const Threshold = t.Integer({ minimum: 0, maximum: 1_000_000 })
+// TypeBox's own Integer in bodies and answers: Elysia's t.Integer also takes "5" (a query needs that).
+const Threshold = Type.Integer({ minimum: 0, maximum: 1_000_000 })
 
 const Item = t.Object({
   productId: t.String(),
-  onHand: t.Integer(),
-  reserved: t.Integer(),
-  available: t.Integer(),
-  lowStockThreshold: t.Integer(),
+  onHand: Type.Integer(),
+  reserved: Type.Integer(),
+  available: Type.Integer(),
+  lowStockThreshold: Type.Integer(),
   status: Status,
   updatedAt: t.String({ format: 'date-time' }),
 })
@@ -34,7 +36,11 @@ const ItemDetail = t.Composite([
   Item,
   t.Object({
     reservations: t.Array(
-      t.Object({ orderId: t.String(), quantity: t.Integer(), reservedAt: t.String({ format: 'date-time' }) }),
+      t.Object({
+        orderId: t.String(),
+        quantity: Type.Integer(),
+        reservedAt: t.String({ format: 'date-time' }),
+      }),
     ),
   }),
 ])
@@ -99,14 +105,14 @@ export function buildApp({ config, log, stock, verifier, ready }: AppDeps) {
         requireAdmin: true,
         params: t.Object({ productId: ProductId }),
         body: t.Object({
-          delta: t.Integer({
+          delta: Type.Integer({
             minimum: -1_000_000,
             maximum: 1_000_000,
             description: 'units added (restock) or removed (write-off); never 0',
           }),
           reason: t.String({ minLength: 1, maxLength: 200 }),
         }),
-        response: { 200: ItemDetail },
+        response: { 200: ItemDetail, ...problems(409) },
         detail: {
           tags: ['admin'],
           summary: 'Restock or write off; 409 if on hand would drop below what orders hold',

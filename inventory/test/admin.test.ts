@@ -195,10 +195,13 @@ describe('refusals', () => {
   })
 })
 
-test('GET /docs/json documents the four admin routes, each behind the bearer token', async () => {
+test('GET /docs/json documents the four admin routes, each behind the bearer token and the admin role', async () => {
   const r = await h.call('GET', '/docs/json')
   expect(r.status).toBe(200)
-  const paths = r.body.paths as Record<string, Record<string, { security?: unknown[] }>>
+  const paths = r.body.paths as Record<
+    string,
+    Record<string, { security?: unknown[]; responses: Record<string, unknown> }>
+  >
   const routes = Object.entries(paths)
     .filter(([p]) => p.startsWith('/api/inventory'))
     .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`))
@@ -210,5 +213,20 @@ test('GET /docs/json documents the four admin routes, each behind the bearer tok
     'POST /api/inventory/{productId}/adjustments',
   ])
   for (const ops of Object.values(paths))
-    for (const op of Object.values(ops)) expect(op.security).toBeDefined()
+    for (const op of Object.values(ops)) {
+      expect(op.security).toBeDefined()
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['401', '403', '422']))
+    }
+  // What only this route can answer: on hand below what orders hold.
+  expect(Object.keys(paths['/api/inventory/{productId}/adjustments']?.post?.responses ?? {}).sort()).toEqual([
+    '200',
+    '400',
+    '401',
+    '403',
+    '404',
+    '409',
+    '413',
+    '415',
+    '422',
+  ])
 })

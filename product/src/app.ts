@@ -2,7 +2,9 @@ import {
   authGuards,
   createHttpApp,
   type Logger,
+  NoContent,
   notFound,
+  problems,
   type TokenVerifier,
   validationProblem,
 } from '@mart/shared'
@@ -32,12 +34,12 @@ const Product = t.Object({
   id: t.String(),
   name: t.String(),
   description: t.String(),
-  price: t.Object({ amount: t.Integer(), currency: t.String() }),
+  price: t.Object({ amount: Type.Integer(), currency: t.String() }),
   sku: t.Union([t.String(), t.Null()]),
   imageUrl: t.Union([t.String(), t.Null()]),
   stock: t.Object({
     status: t.Union([t.Literal('in_stock'), t.Literal('low_stock'), t.Literal('out_of_stock')]),
-    available: t.Integer(),
+    available: Type.Integer(),
   }),
   createdAt: t.String({ format: 'date-time' }),
   updatedAt: t.String({ format: 'date-time' }),
@@ -113,9 +115,9 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
           price: Price,
           sku: t.Optional(t.Union([Sku, t.Null()])),
           imageUrl: t.Optional(t.Union([ImageUrl, t.Null()])),
-          initialStock: t.Optional(t.Integer({ minimum: 0, maximum: 1_000_000_000 })),
+          initialStock: t.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
         }),
-        response: { 201: Product },
+        response: { 201: Product, ...problems(409) },
         detail: { tags: ['admin'], summary: 'Add a product (emits product.created with initialStock)' },
       },
     )
@@ -135,7 +137,7 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
           sku: t.Optional(t.Union([Sku, t.Null()])),
           imageUrl: t.Optional(t.Union([ImageUrl, t.Null()])),
         }),
-        response: { 200: Product },
+        response: { 200: Product, ...problems(409) },
         detail: { tags: ['admin'], summary: 'Change a product (null clears sku or imageUrl)' },
       },
     )
@@ -148,6 +150,7 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
       {
         requireAdmin: true,
         params: t.Object({ id: Id }),
+        response: NoContent,
         detail: { tags: ['admin'], summary: 'Remove a product from the catalogue (soft delete)' },
       },
     )

@@ -4,15 +4,17 @@ import {
   createHttpApp,
   HttpProblem,
   type Logger,
+  NoContent,
   notFound,
   type PublicKeys,
+  problems,
   RateLimiter,
   type SigningKey,
   type TokenVerifier,
   unauthorized,
   validationProblem,
 } from '@mart/shared'
-import type { Static } from '@sinclair/typebox'
+import { type Static, Type } from '@sinclair/typebox'
 import { t } from 'elysia'
 import type { UserConfig } from './config.ts'
 import { signAccessToken, type TokenSettings } from './tokens.ts'
@@ -29,16 +31,29 @@ const User = t.Object({
   username: t.String(),
   email: t.String(),
   role: Role,
-  disabled: t.Boolean(),
+  disabled: Type.Boolean(),
   createdAt: t.String({ format: 'date-time' }),
 })
 const TokenPair = t.Object({
   accessToken: t.String(),
   refreshToken: t.String(),
   tokenType: t.Literal('Bearer'),
-  expiresIn: t.Integer({ description: 'seconds until the access token expires' }),
+  expiresIn: Type.Integer({ description: 'seconds until the access token expires' }),
 })
 const RefreshBody = t.Object({ refreshToken: t.String({ minLength: 1, maxLength: 200 }) })
+const Jwks = t.Object({
+  keys: t.Array(
+    // Optional as in jose's JWK type; every key served has them all (OKP, Ed25519, EdDSA, sig).
+    t.Object({
+      kty: t.Optional(t.String()),
+      crv: t.Optional(t.String()),
+      x: t.Optional(t.String()),
+      kid: t.Optional(t.String()),
+      alg: t.Optional(t.String()),
+      use: t.Optional(t.String()),
+    }),
+  ),
+})
 
 export interface AppDeps {
   config: Static<typeof UserConfig>
@@ -117,7 +132,7 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
       },
       {
         body: t.Object({ username: Username, email: Email, password: Password }),
-        response: { 201: User },
+        response: { 201: User, ...problems(409) },
         detail: { tags: ['auth'], summary: 'Create an account' },
       },
     )
@@ -135,7 +150,7 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
           email: t.Optional(t.String({ minLength: 1, maxLength: 254 })),
           password: t.String({ minLength: 1, maxLength: 128 }),
         }),
-        response: { 200: TokenPair },
+        response: { 200: TokenPair, ...problems(401, 429) },
         detail: { tags: ['auth'], summary: 'Log in with username or email and password' },
       },
     )
@@ -150,7 +165,8 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
         return { access_token: pair.accessToken, token_type: 'bearer' as const, expires_in: pair.expiresIn }
       },
       {
-        type: 'application/x-www-form-urlencoded',
+        // `parse` rather than `type`: the OpenAPI generator reads it and documents the form alone.
+        parse: 'urlencoded',
         body: t.Object({
           username: t.String({ minLength: 1, maxLength: 254 }),
           password: t.String({ minLength: 1, maxLength: 128 }),
@@ -161,8 +177,9 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
           200: t.Object({
             access_token: t.String(),
             token_type: t.Literal('bearer'),
-            expires_in: t.Integer(),
+            expires_in: Type.Integer(),
           }),
+          ...problems(401, 429),
         },
         detail: { tags: ['auth'], summary: 'OAuth2 password grant (what "Authorize" in /docs uses)' },
       },
@@ -180,7 +197,7 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
       },
       {
         body: RefreshBody,
-        response: { 200: TokenPair },
+        response: { 200: TokenPair, ...problems(401) },
         detail: {
           tags: ['auth'],
           summary: 'Trade a refresh token for a new pair (the old one stops working)',
@@ -193,7 +210,11 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
         users.logout(body.refreshToken)
         set.status = 204
       },
-      { body: RefreshBody, detail: { tags: ['auth'], summary: 'End the session of a refresh token' } },
+      {
+        body: RefreshBody,
+        response: NoContent,
+        detail: { tags: ['auth'], summary: 'End the session of a refresh token' },
+      },
     )
     .get(
       '/api/auth/jwks.json',
@@ -201,7 +222,10 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
         set.headers['cache-control'] = 'public, max-age=300'
         return publicJwks
       },
-      { detail: { tags: ['auth'], summary: 'Public keys that verify access tokens' } },
+      {
+        response: { 200: Jwks },
+        detail: { tags: ['auth'], summary: 'Public keys that verify access tokens' },
+      },
     )
     .get('/api/users/me', ({ user }) => view(found(users.byId(user.id))), {
       requireUser: true,
@@ -230,7 +254,7 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
           password: t.Optional(Password),
           currentPassword: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
         }),
-        response: { 200: User },
+        response: { 200: User, ...problems(409, 429) },
         detail: { tags: ['users'], summary: 'Change my profile; a new password needs currentPassword' },
       },
     )
@@ -260,8 +284,8 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
     .patch('/api/users/:id', ({ params, body, trace }) => view(users.adminUpdate(params.id, body, trace)), {
       requireAdmin: true,
       params: t.Object({ id: Id }),
-      body: t.Object({ role: t.Optional(Role), disabled: t.Optional(t.Boolean()) }),
-      response: { 200: User },
+      body: t.Object({ role: t.Optional(Role), disabled: t.Optional(Type.Boolean()) }),
+      response: { 200: User, ...problems(409) },
       detail: { tags: ['admin'], summary: 'Change role or disabled flag' },
     })
     .delete(
@@ -273,6 +297,7 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
       {
         requireAdmin: true,
         params: t.Object({ id: Id }),
+        response: { ...NoContent, ...problems(409) },
         detail: { tags: ['admin'], summary: 'Delete an account' },
       },
     )

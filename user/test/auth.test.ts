@@ -199,6 +199,18 @@ describe('POST /api/auth/token (OAuth2 password form)', () => {
     })
     expect(r.status).toBe(401)
   })
+
+  test('takes the form only (as OAuth2 says): JSON is a 415, and /docs shows the form alone', async () => {
+    const r = await u.call('POST', '/api/auth/token', {
+      body: { username: ADMIN.username, password: ADMIN.password },
+    })
+    expect(r.status).toBe(415)
+    expect(r.body.detail).toBe('send the body as application/x-www-form-urlencoded')
+    const docs = await u.call('GET', '/docs/json')
+    expect(Object.keys(docs.body.paths['/api/auth/token'].post.requestBody.content)).toEqual([
+      'application/x-www-form-urlencoded',
+    ])
+  })
 })
 
 describe('refresh tokens', () => {

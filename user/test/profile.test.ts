@@ -66,6 +66,13 @@ describe('PATCH /api/users/me', () => {
     expect(await loginStatus({ email: 'alice@example.com', password: 'alice-password' })).toBe(401)
   })
 
+  test('a body that is not an object (an array of changes) is a 422 and changes nothing', async () => {
+    const r = await u.call('PATCH', '/api/users/me', { token, body: [{ email: 'new@example.com' }] })
+    expect(r.status).toBe(422)
+    expect(r.body.errors).toEqual([{ path: '/body', message: 'Expected object' }])
+    expect((await u.call('GET', '/api/users/me', { token })).body.email).toBe('alice@example.com')
+  })
+
   test('changing only one field keeps the other', async () => {
     const r = await u.call('PATCH', '/api/users/me', { token, body: { email: 'new@example.com' } })
     expect(r.status).toBe(200)
