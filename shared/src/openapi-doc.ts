@@ -62,6 +62,7 @@ interface Document {
  * route declares itself get the problem schema. Idempotent: the generator caches the document.
  */
 export function completeDocument<D>(doc: D): D {
+  if (typeof doc !== 'object' || doc === null) return doc
   const d = doc as Document
   for (const [path, operations] of Object.entries(d.paths ?? {})) {
     for (const op of Object.values(operations)) {
