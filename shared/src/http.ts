@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path'
 import { openapi } from '@elysiajs/openapi'
 import { Elysia, ValidationError } from 'elysia'
 import type { Logger } from 'pino'
@@ -30,6 +31,13 @@ export interface HttpAppOptions {
 }
 
 const PROBLEM_JSON = 'application/problem+json'
+
+const swaggerUiDir = dirname(Bun.resolveSync('swagger-ui-dist/package.json', import.meta.dir))
+/** The files of swagger-ui-dist the /docs page loads, and nothing else from that folder. */
+const docsAssets: Record<string, string> = {
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'swagger-ui.css': 'text/css; charset=utf-8',
+}
 
 /** Builds a problem response; only `problem` and the trace headers leave the service. */
 export function problemResponse(
@@ -141,6 +149,14 @@ export function createHttpApp(opts: HttpAppOptions) {
         specPath: '/docs/json',
         // Routes with a dot (jwks.json) are API too, not static files.
         exclude: { paths: ['/health', '/ready'], staticFile: false },
+        // Swagger UI from our own node_modules, not a CDN: /docs works on a machine without
+        // internet. Relative URLs, so the page works at /docs and behind /api/<service>/docs.
+        provider: 'swagger-ui',
+        swagger: {
+          cdn: 'docs/assets/swagger-ui-bundle.js',
+          theme: 'docs/assets/swagger-ui.css',
+          autoDarkMode: false,
+        },
         documentation: {
           ...opts.documentation,
           components: { securitySchemes, ...(opts.documentation?.components as object | undefined) },
@@ -225,6 +241,17 @@ export function createHttpApp(opts: HttpAppOptions) {
       if (path === '/health' || path === '/ready') opts.log.debug(line, 'request')
       else opts.log.info(line, 'request')
     })
+    .get(
+      '/docs/assets/:file',
+      ({ params, request }) => {
+        const type = docsAssets[params.file]
+        if (!type) return fail(request, { ...problemOf('not-found'), instance: pathOf(request.url) })
+        return new Response(Bun.file(join(swaggerUiDir, params.file)), {
+          headers: { 'content-type': type, 'cache-control': 'public, max-age=86400' },
+        })
+      },
+      { detail: { hide: true } },
+    )
     .get('/health', () => ({ status: 'ok' as const }), { detail: { hide: true } })
     .get(
       '/ready',

@@ -252,6 +252,27 @@ describe('http app factory', () => {
     expect(Object.keys(spec.paths)).not.toContain('/health')
   })
 
+  test('the /docs page loads Swagger UI from the service itself, never from another host', async () => {
+    const { call } = setup()
+    const page = await (await call('/docs')).text()
+    const urls = [...page.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1])
+    expect(urls.sort()).toEqual(['docs/assets/swagger-ui-bundle.js', 'docs/assets/swagger-ui.css'])
+    expect(page).not.toMatch(/https?:\/\//)
+    for (const [file, type] of [
+      ['swagger-ui-bundle.js', 'text/javascript'],
+      ['swagger-ui.css', 'text/css'],
+    ]) {
+      const res = await call(`/docs/assets/${file}`)
+      expect(res.status).toBe(200)
+      expect(res.headers.get('content-type')).toStartWith(type as string)
+      expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(10_000)
+    }
+    // Only those two files of the package are served.
+    for (const file of ['package.json', 'index.html', '..%2F..%2Fpackage.json']) {
+      expect((await call(`/docs/assets/${file}`)).status).toBe(404)
+    }
+  })
+
   test('the document says what the routes do: JSON bodies, and the problems each route can answer', async () => {
     const { call } = setup()
     type Op = {

@@ -193,6 +193,15 @@ describe('POST /api/auth/token (OAuth2 password form)', () => {
     }
   })
 
+  test('takes the request Swagger UI sends from "Authorize" (an empty client in Basic auth)', async () => {
+    const r = await u.call('POST', '/api/auth/token', {
+      form: { grant_type: 'password', username: ADMIN.username, password: ADMIN.password },
+      headers: { authorization: 'Basic Og==', 'x-requested-with': 'XMLHttpRequest' },
+    })
+    expect(r.status).toBe(200)
+    expect(r.body.token_type).toBe('bearer')
+  })
+
   test('answers 401 for a wrong password', async () => {
     const r = await u.call('POST', '/api/auth/token', {
       form: { username: ADMIN.username, password: 'wrong-password' },
