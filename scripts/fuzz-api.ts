@@ -96,7 +96,13 @@ try {
         '--warnings',
         'off',
       ],
-      { stdout: 'inherit', stderr: 'inherit', env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' } },
+      {
+        // schemathesis keeps a cache of failing cases in ./.schemathesis: under .cache, not in the tree.
+        cwd: join(root, '.cache', 'schemathesis'),
+        stdout: 'inherit',
+        stderr: 'inherit',
+        env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' },
+      },
     )
     if ((await r.exited) !== 0) failed.push(name)
   }
