@@ -68,17 +68,27 @@ const problemOf = (kind: ProblemKind, detail?: string, errors?: FieldError[]): P
 }
 
 /** What a request part failed; the submitted values are left out (they may be passwords). */
-function fieldErrors(err: ValidationError): FieldError[] {
+function fieldErrors(err: ValidationError, url: string): FieldError[] {
   const seen = new Set<string>()
   const out: FieldError[] = []
+  // Elysia checks a query or path value it converted to a number on its own, and reports a
+  // failure as part "property" with no name: name it from the request.
+  const part = err.type === 'property' ? convertedPart(err.value, new URL(url)) : `/${err.type}`
   for (const e of err.all) {
-    const path = `/${err.type}${'path' in e ? e.path : ''}`
+    const path = `${part}${'path' in e ? e.path : ''}`
     if (seen.has(path)) continue
     seen.add(path)
     out.push({ path, message: 'message' in e ? String(e.message) : 'is not valid' })
     if (out.length >= 20) break
   }
   return out
+}
+
+function convertedPart(value: unknown, url: URL): string {
+  const text = String(value)
+  const names = [...url.searchParams].filter(([, v]) => v === text || Number(v) === value).map(([k]) => k)
+  if (names.length === 1) return `/query/${names[0]}`
+  return url.pathname.split('/').includes(text) ? '/params' : '/query'
 }
 
 const pathOf = (url: string) => {
@@ -198,7 +208,7 @@ export function createHttpApp(opts: HttpAppOptions) {
         return fail(request, { ...error.toProblem(), instance }, error.extra.headers)
       }
       if (error instanceof ValidationError || code === 'VALIDATION') {
-        const errors = error instanceof ValidationError ? fieldErrors(error) : []
+        const errors = error instanceof ValidationError ? fieldErrors(error, request.url) : []
         return fail(request, { ...problemOf('validation', undefined, errors), instance })
       }
       if (code === 'NOT_FOUND') {

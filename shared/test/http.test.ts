@@ -55,6 +55,13 @@ function setup(ready = true) {
       parse: 'urlencoded',
       body: t.Object({ username: t.String() }),
     })
+    .get('/api/pages/:n', ({ params, query }) => ({ n: params.n, limit: query.limit ?? 10 }), {
+      params: t.Object({ n: t.Integer({ maximum: 5 }) }),
+      query: t.Object({
+        limit: t.Optional(t.Integer({ minimum: 1, maximum: 100 })),
+        q: t.Optional(t.String()),
+      }),
+    })
     .get('/api/boom', () => {
       throw new Error('secret internals at /srv/db.sqlite')
     })
@@ -96,6 +103,17 @@ describe('http app factory', () => {
     expect(paths).toEqual(expect.arrayContaining(['/body/name', '/body/password']))
     const text = JSON.stringify(body) + lines.join('')
     expect(text).not.toContain('short')
+  })
+
+  test('a query or path number out of its range is a 422 that names where it was', async () => {
+    const { call } = setup()
+    expect((await call('/api/pages/2?limit=50&q=1000')).status).toBe(200)
+    const limit = await problem(await call('/api/pages/2?limit=1000&q=x'))
+    expect(limit.errors).toEqual([
+      { path: '/query/limit', message: 'Expected integer to be less or equal to 100' },
+    ])
+    const page = await problem(await call('/api/pages/9'))
+    expect(page.errors).toEqual([{ path: '/params', message: 'Expected integer to be less or equal to 5' }])
   })
 
   test('answers 400 for a body that is not JSON', async () => {
