@@ -62,6 +62,9 @@ function setup(ready = true) {
         q: t.Optional(t.String()),
       }),
     })
+    .get('/api/profile', () => ({ id: 'u1', passwordHash: '$argon2id$v=19$secret' }), {
+      response: { 200: t.Object({ id: t.String() }) },
+    })
     .get('/api/boom', () => {
       throw new Error('secret internals at /srv/db.sqlite')
     })
@@ -103,6 +106,13 @@ describe('http app factory', () => {
     expect(paths).toEqual(expect.arrayContaining(['/body/name', '/body/password']))
     const text = JSON.stringify(body) + lines.join('')
     expect(text).not.toContain('short')
+  })
+
+  test('an answer carries only what its schema names: a field a handler leaks is dropped', async () => {
+    const { call } = setup()
+    const res = await call('/api/profile')
+    expect(res.status).toBe(200)
+    expect(await res.text()).toBe('{"id":"u1"}')
   })
 
   test('a query or path number out of its range is a 422 that names where it was', async () => {
