@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MemoryBus, openStore, outboxStatements } from '../src/index.ts'
 import { tempDir, waitFor } from '../src/testing.ts'
@@ -45,6 +46,21 @@ describe('memory transport with a journal file', () => {
     expect(c.inboxRows()).toBe(count)
     await c.stop()
     await bus.close()
+  })
+
+  test('one process per journal: a second bus on the file is refused while the first has it; a dead owner is replaced', async () => {
+    const first = await openBus()
+    expect(() => new MemoryBus({ file })).toThrow(`is in use by process ${process.pid}`)
+    await first.close()
+    await (await openBus()).close()
+
+    // A process killed with -9 leaves its lock behind.
+    const dead = Bun.spawnSync(['true']).pid
+    writeFileSync(`${file}.lock`, String(dead))
+    const after = await openBus()
+    expect(readFileSync(`${file}.lock`, 'utf8')).toStartWith(`${process.pid} `)
+    await after.close()
+    expect(existsSync(`${file}.lock`)).toBe(false)
   })
 
   test('a group from an earlier run gets what was published while it was away; the journal keeps only what some group has not consumed', async () => {

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { checkpointInBackground } from '../db/open.ts'
@@ -61,8 +61,11 @@ export class MemoryJournal {
   private readonly stopCheckpoints: () => void
   private readonly statements
 
+  private readonly releaseLock: () => void
+
   constructor(readonly file: string) {
     mkdirSync(dirname(file), { recursive: true })
+    this.releaseLock = ownExclusively(`${file}.lock`)
     this.sqlite = new Database(file)
     this.sqlite.pragma('journal_mode = WAL')
     // As for the services' own databases: a commit survives a crash of the process.
@@ -134,5 +137,58 @@ export class MemoryJournal {
   close(): void {
     this.stopCheckpoints()
     this.sqlite.close()
+    this.releaseLock()
+  }
+}
+
+/**
+ * One process per journal: offsets live in the process's memory, so a second process appending to
+ * the same file would collide with the first and stall its relays. A lock file holds the owner's
+ * pid; a lock whose process is gone (killed with -9) is taken over.
+ */
+function ownExclusively(lockFile: string): () => void {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      // The pid says who owns it; the token, which of this process's journals (tests open several).
+      const mine = `${process.pid} ${crypto.randomUUID()}`
+      const fd = openSync(lockFile, 'wx')
+      writeSync(fd, mine)
+      closeSync(fd)
+      return () => {
+        if (contentOf(lockFile) === mine) unlinkSync(lockFile)
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err
+      const owner = ownerOf(lockFile)
+      if (owner !== undefined && isAlive(owner)) {
+        throw new Error(
+          `${lockFile.slice(0, -'.lock'.length)} is in use by process ${owner}: is Mart already running on this DATA_DIR?`,
+        )
+      }
+      unlinkSync(lockFile)
+    }
+  }
+}
+
+function contentOf(lockFile: string): string | undefined {
+  try {
+    return readFileSync(lockFile, 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
+function ownerOf(lockFile: string): number | undefined {
+  const pid = Number(contentOf(lockFile)?.split(' ')[0])
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    // EPERM: it exists, owned by someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
