@@ -16,8 +16,8 @@ describe('memory transport with a journal file', () => {
   })
   afterEach(() => tmp.cleanup())
 
-  async function openBus() {
-    const bus = new MemoryBus({ file })
+  async function openBus(retentionMs?: number) {
+    const bus = new MemoryBus({ file, retentionMs })
     await bus.ensureTopics(TOPICS)
     return bus
   }
@@ -63,7 +63,7 @@ describe('memory transport with a journal file', () => {
     expect(existsSync(`${file}.lock`)).toBe(false)
   })
 
-  test('a group from an earlier run gets what was published while it was away; the journal keeps only what some group has not consumed', async () => {
+  test('a group from an earlier run gets what was published while it was away; past the retention, consumed messages leave the file', async () => {
     // Run 1: both groups subscribe, then leave.
     let bus = await openBus()
     for (const group of ['fast', 'away']) await (await collect(bus, group, ['product.events'])).stop()
@@ -91,7 +91,7 @@ describe('memory transport with a journal file', () => {
     await Promise.all([away.stop(), fastAgain.stop()])
     await bus.close()
 
-    // Everyone has read everything: nothing is left in the file, and offsets go on, never repeat.
+    // Everyone has read everything; offsets go on, never repeat.
     bus = await openBus()
     const offsets = new Set([...fastAgain.got, ...away.got].map((d) => `${d.partition}/${d.offset}`))
     const later = await collect(bus, 'fast', ['product.events'])
@@ -100,8 +100,36 @@ describe('memory transport with a journal file', () => {
     expect(offsets.has(`${later.got[0]?.partition}/${later.got[0]?.offset}`)).toBe(false)
     await later.stop()
     await bus.close()
+
+    // Past the retention, what every group has consumed leaves the file: "away" reads the last one,
+    // and nothing is left.
+    bus = await openBus(0)
+    const lastForAway = await collect(bus, 'away', ['product.events'])
+    await waitFor(() => lastForAway.got.length === 1, 'away to read the last one')
+    await lastForAway.stop()
+    await bus.close()
     const journal = openStore({ file, source: 'check' })
-    expect(journal.sqlite.prepare('SELECT count(*) AS n FROM bus_messages').get()).toEqual({ n: 1 })
+    expect(journal.sqlite.prepare('SELECT count(*) AS n FROM bus_messages').get()).toEqual({ n: 0 })
     journal.close()
+  })
+
+  test('a group that has never been here reads the retained history, as a new Kafka group does', async () => {
+    // A service added to an existing marketplace: its read model needs what came before it.
+    let bus = await openBus()
+    const early = await collect(bus, 'early', ['product.events'])
+    await bus.publish(Array.from({ length: 8 }, (_, i) => rawMessage('product.events', `k${i}`, `m${i}`)))
+    await waitFor(() => early.got.length === 8, 'early to read eight')
+    await early.stop()
+    await bus.close()
+
+    bus = await openBus()
+    const latecomer = await collect(bus, 'latecomer', ['product.events'])
+    const earlyAgain = await collect(bus, 'early', ['product.events'])
+    await waitFor(() => latecomer.got.length === 8, 'the latecomer to read the history')
+    expect(latecomer.got.map((d) => d.value).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `m${i}`))
+    await Bun.sleep(20)
+    expect(earlyAgain.got).toEqual([])
+    await Promise.all([latecomer.stop(), earlyAgain.stop()])
+    await bus.close()
   })
 })

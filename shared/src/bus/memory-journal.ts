@@ -22,10 +22,17 @@ export interface JournalCursor {
 export interface JournalContents {
   /** Partition count per topic, as the topic was created. */
   topics: Map<string, number>
-  /** Every message not yet consumed by every group, in offset order per partition. */
+  /** Every message some group has not consumed yet, in offset order per partition. */
   messages: JournalMessage[]
   cursors: JournalCursor[]
 }
+
+type TrimPoint = { topic: string; partition: number; offset: number }
+type StoredMessage = Omit<JournalMessage, 'headers'> & { headers: string }
+const decode = (r: StoredMessage): JournalMessage => ({
+  ...r,
+  headers: JSON.parse(r.headers) as Record<string, string>,
+})
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS bus_topics (
@@ -39,6 +46,7 @@ const SCHEMA = `
     key TEXT NOT NULL,
     value TEXT NOT NULL,
     headers TEXT NOT NULL,
+    appended_at INTEGER NOT NULL,
     PRIMARY KEY (topic, partition, offset)
   ) STRICT, WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS bus_cursors (
@@ -53,8 +61,9 @@ const SCHEMA = `
 /**
  * The memory bus's log on disk, so that the embedded mode keeps the outbox's promise: a message
  * is appended (committed) before `publish` resolves and the relay marks its row sent, and stays
- * until every consumer group has moved past it. Group cursors are saved in batches, like Kafka's
- * offset commits; what a crash forgets is delivered again and the consumers' inboxes absorb it.
+ * until every consumer group has moved past it and it is older than the retention (a group that
+ * appears later reads it, as from Kafka's retained log). Group cursors are saved in batches, like
+ * Kafka's offset commits; what a crash forgets is delivered again and the inboxes absorb it.
  */
 export class MemoryJournal {
   private readonly sqlite: Database.Database
@@ -62,8 +71,13 @@ export class MemoryJournal {
   private readonly statements
 
   private readonly releaseLock: () => void
+  private readonly appendAll: (messages: JournalMessage[], now: number) => void
+  private readonly commitAll: (cursors: JournalCursor[], trimBelow: TrimPoint[], expired: number) => void
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    private readonly retentionMs: number,
+  ) {
     mkdirSync(dirname(file), { recursive: true })
     this.releaseLock = ownExclusively(`${file}.lock`)
     this.sqlite = new Database(file)
@@ -77,14 +91,32 @@ export class MemoryJournal {
     this.statements = {
       topic: s.prepare('INSERT INTO bus_topics (topic, partitions) VALUES (?, ?) ON CONFLICT DO NOTHING'),
       append: s.prepare(
-        'INSERT INTO bus_messages (topic, partition, offset, key, value, headers) VALUES (?, ?, ?, ?, ?, ?)',
+        `INSERT INTO bus_messages (topic, partition, offset, key, value, headers, appended_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      history: s.prepare(
+        `SELECT topic, partition, offset, key, value, headers FROM bus_messages
+         WHERE topic = ? AND partition = ? AND offset < ? ORDER BY offset`,
       ),
       cursor: s.prepare(
         `INSERT INTO bus_cursors (grp, topic, partition, next_offset) VALUES (?, ?, ?, ?)
          ON CONFLICT DO UPDATE SET next_offset = excluded.next_offset`,
       ),
-      trim: s.prepare('DELETE FROM bus_messages WHERE topic = ? AND partition = ? AND offset < ?'),
+      trim: s.prepare(
+        'DELETE FROM bus_messages WHERE topic = ? AND partition = ? AND offset < ? AND appended_at < ?',
+      ),
     }
+    // Built once: publish is on every event's path.
+    const { append, cursor, trim } = this.statements
+    this.appendAll = s.transaction((messages: JournalMessage[], now: number) => {
+      for (const m of messages) {
+        append.run(m.topic, m.partition, m.offset, m.key, m.value, JSON.stringify(m.headers), now)
+      }
+    })
+    this.commitAll = s.transaction((cursors: JournalCursor[], trimBelow: TrimPoint[], expired: number) => {
+      for (const c of cursors) cursor.run(c.group, c.topic, c.partition, c.next)
+      for (const t of trimBelow) trim.run(t.topic, t.partition, t.offset, expired)
+    })
   }
 
   read(): JournalContents {
@@ -96,17 +128,26 @@ export class MemoryJournal {
         }[]
       ).map((r) => [r.topic, r.partitions]),
     )
+    // What every group has consumed stays on disk only; `history` brings it back for a new group.
     const messages = (
       this.sqlite
         .prepare(
-          'SELECT topic, partition, offset, key, value, headers FROM bus_messages ORDER BY topic, partition, offset',
+          `SELECT topic, partition, offset, key, value, headers FROM bus_messages m
+           WHERE offset >= coalesce(
+             (SELECT min(next_offset) FROM bus_cursors c WHERE c.topic = m.topic AND c.partition = m.partition), 0)
+           ORDER BY topic, partition, offset`,
         )
-        .all() as (Omit<JournalMessage, 'headers'> & { headers: string })[]
-    ).map((r) => ({ ...r, headers: JSON.parse(r.headers) as Record<string, string> }))
+        .all() as StoredMessage[]
+    ).map(decode)
     const cursors = this.sqlite
       .prepare('SELECT grp AS "group", topic, partition, next_offset AS next FROM bus_cursors')
       .all() as JournalCursor[]
     return { topics, messages, cursors }
+  }
+
+  /** The retained messages of a partition below `offset`, oldest first. */
+  history(topic: string, partition: number, offset: number): JournalMessage[] {
+    return (this.statements.history.all(topic, partition, offset) as StoredMessage[]).map(decode)
   }
 
   /** Records a topic's partition count the first time it is created; later counts are ignored. */
@@ -116,22 +157,15 @@ export class MemoryJournal {
 
   /** Appends messages in one transaction: all of them are durable when this returns, or none. */
   append(messages: JournalMessage[]): void {
-    this.sqlite.transaction(() => {
-      for (const m of messages) {
-        this.statements.append.run(m.topic, m.partition, m.offset, m.key, m.value, JSON.stringify(m.headers))
-      }
-    })()
+    this.appendAll(messages, Date.now())
   }
 
   /**
    * Saves group cursors and drops the messages below `trimBelow` (per `topic/partition`: what every
-   * group has consumed), in one transaction.
+   * group has consumed) that are older than the retention, in one transaction.
    */
-  commit(cursors: JournalCursor[], trimBelow: { topic: string; partition: number; offset: number }[]): void {
-    this.sqlite.transaction(() => {
-      for (const c of cursors) this.statements.cursor.run(c.group, c.topic, c.partition, c.next)
-      for (const t of trimBelow) this.statements.trim.run(t.topic, t.partition, t.offset)
-    })()
+  commit(cursors: JournalCursor[], trimBelow: TrimPoint[]): void {
+    this.commitAll(cursors, trimBelow, Date.now() - this.retentionMs)
   }
 
   close(): void {

@@ -5,6 +5,8 @@ import { type JournalMessage, MemoryJournal } from './memory-journal.ts'
 import { partitionFor } from './partition.ts'
 import type { Bus, BusMessage, Delivery, SubscribeOptions, Subscription } from './types.ts'
 
+const PURGE_EVERY_MS = 60_000
+
 export interface MemoryBusOptions {
   /** Partitions per topic: keys spread over them and each is consumed in order. */
   partitions?: number
@@ -20,6 +22,11 @@ export interface MemoryBusOptions {
   file?: string
   /** How often group cursors are saved to the file, like Kafka's offset commits. */
   commitIntervalMs?: number
+  /**
+   * How long the file keeps a message every group has consumed, for groups that appear later
+   * (Kafka's retention; 7 days by default, as Kafka's).
+   */
+  retentionMs?: number
   log?: Logger
 }
 
@@ -56,13 +63,14 @@ export class MemoryBus implements Bus {
   /** Groups whose cursors moved since they were last saved to the journal. */
   private readonly dirty = new Set<Group>()
   private commitTimer: ReturnType<typeof setInterval> | null = null
+  private lastPurge = 0
   private closed = false
 
   constructor(private readonly opts: MemoryBusOptions = {}) {
     this.partitions = opts.partitions ?? 3
     this.duplicate = opts.duplicateDelivery ?? process.env.MART_BUS_DUPLICATE_DELIVERY === '1'
     if (opts.file) {
-      this.journal = new MemoryJournal(opts.file)
+      this.journal = new MemoryJournal(opts.file, opts.retentionMs ?? 7 * 86_400_000)
       this.restore(this.journal)
       this.commitTimer = setInterval(() => this.commitCursors(), opts.commitIntervalMs ?? 200)
       this.commitTimer.unref?.()
@@ -111,6 +119,7 @@ export class MemoryBus implements Bus {
       group.topics.add(t)
       // A new group starts at the oldest retained message, like Kafka's fromBeginning.
       if (!group.cursors.has(t)) {
+        if (this.journal) this.replayHistory(this.journal, t)
         group.cursors.set(
           t,
           this.partitionsOf(t).map((p) => p.base),
@@ -138,7 +147,7 @@ export class MemoryBus implements Bus {
     for (const g of this.groups.values()) g.handle = null
     await Promise.all([...this.groups.values()].flatMap((g) => [...g.inflight]))
     if (this.commitTimer) clearInterval(this.commitTimer)
-    this.commitCursors()
+    this.commitCursors(true)
     this.journal?.close()
   }
 
@@ -173,6 +182,16 @@ export class MemoryBus implements Bus {
     }
   }
 
+  /** Brings back from the journal what every group had consumed, for a group that is new to `topic`. */
+  private replayHistory(journal: MemoryJournal, topic: string): void {
+    this.partitionsOf(topic).forEach((part, partition) => {
+      const older = journal.history(topic, partition, part.base)
+      if (older.length === 0) return
+      part.log.unshift(...older.map(({ partition: _, offset: __, ...m }) => m))
+      part.base = older[0]?.offset ?? part.base
+    })
+  }
+
   /** The group of that name, created (with no member yet) if this bus has not seen it. */
   private group(name: string): Group {
     let g = this.groups.get(name)
@@ -190,17 +209,20 @@ export class MemoryBus implements Bus {
     return g
   }
 
-  /** Saves moved cursors and drops from the journal what every group has consumed. */
-  private commitCursors(): void {
-    if (!this.journal || this.dirty.size === 0) return
+  /**
+   * Saves moved cursors and, once a minute (and at close), drops from the journal what every group
+   * has consumed and the retention no longer keeps: that delete walks the partition's consumed
+   * rows, too much to do every 200 ms on the path of the next publish.
+   */
+  private commitCursors(purge = Date.now() - this.lastPurge >= PURGE_EVERY_MS): void {
+    if (!this.journal || (this.dirty.size === 0 && !purge)) return
     const saved = [...this.dirty]
     const cursors = saved.flatMap((g) =>
       [...g.cursors].flatMap(([topic, at]) =>
         at.map((next, partition) => ({ group: g.name, topic, partition, next })),
       ),
     )
-    const topics = new Set(cursors.map((c) => c.topic))
-    const trimBelow = [...topics].flatMap((topic) =>
+    const trimBelow = [...(purge ? this.topics.keys() : [])].flatMap((topic) =>
       this.partitionsOf(topic).map((_, partition) => ({
         topic,
         partition,
@@ -213,6 +235,7 @@ export class MemoryBus implements Bus {
         trimBelow.filter((t) => Number.isFinite(t.offset)),
       )
       for (const g of saved) this.dirty.delete(g)
+      if (purge) this.lastPurge = Date.now()
     } catch (err) {
       // The cursors stay dirty and go with the next commit; until then a restart redelivers more.
       this.opts.log?.warn(errorFields(err), 'saving consumer cursors failed')
