@@ -3,9 +3,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MemoryBus, openStore, outboxStatements } from '../src/index.ts'
 import { tempDir, waitFor } from '../src/testing.ts'
-import { collect, consumer, rawMessage } from './support/harness.ts'
+import { collect, consumer, producer, rawMessage } from './support/harness.ts'
 
 const TOPICS = ['product.events', 'product.events.dlq']
+const dlqScript = join(import.meta.dir, '..', '..', 'scripts', 'dlq.ts')
 
 describe('memory transport with a journal file', () => {
   let tmp: ReturnType<typeof tempDir>
@@ -111,6 +112,61 @@ describe('memory transport with a journal file', () => {
     const journal = openStore({ file, source: 'check' })
     expect(journal.sqlite.prepare('SELECT count(*) AS n FROM bus_messages').get()).toEqual({ n: 0 })
     journal.close()
+  })
+
+  test('bun run dlq lists the embedded dead letters while Mart runs, and redrives them once it has stopped', async () => {
+    let bus = await openBus()
+    let fixable = await consumer(tmp.dir, bus, 'fixable', {
+      onEvent: (id) => {
+        if (id === 'needs-fix') throw new Error('downstream rejected it')
+      },
+    })
+    let bystander = await consumer(tmp.dir, bus, 'bystander')
+    const p = producer(tmp.dir, bus)
+    p.relay.start()
+    for (const id of ['ok-1', 'needs-fix', 'ok-2']) p.create(id, 'k')
+    await waitFor(
+      () => fixable.applied().length === 2 && bystander.applied().length === 3,
+      'the good events applied and one dead-lettered',
+    )
+    const cli = (...args: string[]) =>
+      Bun.spawnSync(['bun', dlqScript, ...args], {
+        env: { ...process.env, KAFKA_BROKERS: '', DATA_DIR: tmp.dir },
+      })
+
+    // Listing reads the journal beside the running bus.
+    const list = await waitFor(() => {
+      const out = cli('list', 'product.events').stdout.toString().trim()
+      return out.startsWith('{') ? out : null
+    }, 'the dead letter in the journal')
+    const listed = JSON.parse(list)
+    expect(listed).toMatchObject({
+      type: 'product.created',
+      group: 'fixable',
+      reason: 'failed',
+      error: 'downstream rejected it',
+    })
+    // A redrive needs the journal, which the running bus owns.
+    const refused = cli('redrive', 'product.events', listed.at)
+    expect(refused.exitCode).toBe(1)
+    expect(refused.stderr.toString()).toContain(`is in use by process ${process.pid}`)
+
+    await Promise.all([fixable.stop(), bystander.stop(), p.stop()])
+    await bus.close()
+    const redrive = cli('redrive', 'product.events', listed.at)
+    expect(redrive.exitCode).toBe(0)
+    expect(redrive.stdout.toString()).toContain('redrove 1 message')
+
+    // Back up, with the cause fixed: the redriven event is applied once; the group that had it skips it.
+    bus = await openBus()
+    fixable = await consumer(tmp.dir, bus, 'fixable')
+    bystander = await consumer(tmp.dir, bus, 'bystander')
+    await waitFor(() => fixable.applied().length === 3, 'the redriven event applied')
+    await Bun.sleep(50)
+    expect(fixable.applied().map((r) => r.id)).toEqual(['ok-1', 'ok-2', 'needs-fix'])
+    expect(bystander.applied().map((r) => r.id)).toEqual(['ok-1', 'needs-fix', 'ok-2'])
+    await Promise.all([fixable.stop(), bystander.stop()])
+    await bus.close()
   })
 
   test('a group that has never been here reads the retained history, as a new Kafka group does', async () => {

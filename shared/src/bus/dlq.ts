@@ -1,6 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs'
 import { dlqTopic } from '../events/catalog.ts'
 import { dlqHeaders } from './consumer.ts'
+import { readJournalTopic } from './memory-journal.ts'
 import type { BusMessage } from './types.ts'
 
 export interface DeadLetter {
@@ -62,6 +63,17 @@ export async function readDeadLetters(opts: DlqOptions, topic: string): Promise<
     await consumer.disconnect()
   }
   return out.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)))
+}
+
+/** Every message in `<topic>.dlq` of the in-process bus's journal file (the embedded mode). */
+export function readJournalDeadLetters(journalFile: string, topic: string): DeadLetter[] {
+  return readJournalTopic(journalFile, dlqTopic(topic)).map((m) => ({
+    partition: m.partition,
+    offset: String(m.offset),
+    key: m.key,
+    value: m.value,
+    headers: m.headers,
+  }))
 }
 
 /** The message to publish to put a dead letter back on the topic it came from. */

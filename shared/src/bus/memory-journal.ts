@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { checkpointInBackground } from '../db/open.ts'
@@ -172,6 +172,25 @@ export class MemoryJournal {
     this.stopCheckpoints()
     this.sqlite.close()
     this.releaseLock()
+  }
+}
+
+/**
+ * The messages of one topic in a journal, oldest first per partition, read without owning it: a
+ * running marketplace keeps its journal open, and WAL lets another process read alongside.
+ */
+export function readJournalTopic(file: string, topic: string): JournalMessage[] {
+  if (!existsSync(file)) return []
+  const sqlite = new Database(file, { readonly: true, fileMustExist: true })
+  try {
+    const rows = sqlite
+      .prepare(
+        'SELECT topic, partition, offset, key, value, headers FROM bus_messages WHERE topic = ? ORDER BY partition, offset',
+      )
+      .all(topic) as StoredMessage[]
+    return rows.map(decode)
+  } finally {
+    sqlite.close()
   }
 }
 
