@@ -95,7 +95,14 @@ export interface ListOptions {
 
 /** The catalogue; every change emits its event on product.events in the same commit. */
 export class Products {
-  constructor(private readonly store: Db) {}
+  private readonly listQueries = new Map<string, ReturnType<Products['buildListQuery']>>()
+  private readonly byIdQuery
+
+  constructor(private readonly store: Db) {
+    this.byIdQuery = this.select()
+      .where(and(eq(products.id, sql.placeholder('id')), isNull(products.deletedAt)))
+      .prepare()
+  }
 
   /** The columns a product is read with: its own and its stock read model's. */
   private select() {
@@ -111,9 +118,7 @@ export class Products {
 
   /** A live product; deleted ones are gone for everyone. */
   byId(id: string): ListedRow | undefined {
-    return this.select()
-      .where(and(eq(products.id, id), isNull(products.deletedAt)))
-      .get()
+    return this.byIdQuery.get({ id })
   }
 
   private live(t: Tx<typeof schema>, id: string): ProductRow {
@@ -227,43 +232,17 @@ export class Products {
    */
   list(opts: ListOptions): { items: ProductView[]; nextCursor: string | null } {
     const after = opts.cursor ? decodeCursor(opts.cursor, opts.sort) : undefined
-    const conditions: (SQL | undefined)[] = [
-      isNull(products.deletedAt),
-      opts.minPrice !== undefined ? gte(products.priceAmount, opts.minPrice) : undefined,
-      opts.maxPrice !== undefined ? lte(products.priceAmount, opts.maxPrice) : undefined,
-    ]
-    if (opts.inStock !== undefined) {
-      const available = sql`coalesce(${stock.available}, ${products.initialStock})`
-      conditions.push(opts.inStock ? sql`${available} > 0` : sql`${available} = 0`)
-    }
-    if (opts.q !== undefined) {
-      const match = ftsQuery(opts.q)
-      // Nothing searchable in q (only punctuation): nothing matches.
-      if (match === null) return { items: [], nextCursor: null }
-      conditions.push(
-        sql`${products.seq} IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ${match})`,
-      )
-    }
-    if (after) {
-      conditions.push(
-        opts.sort === 'newest'
-          ? sql`${products.id} < ${after.id}`
-          : opts.sort === 'price_asc'
-            ? sql`(${products.priceAmount}, ${products.id}) > (${after.price}, ${after.id})`
-            : sql`(${products.priceAmount}, ${products.id}) < (${after.price}, ${after.id})`,
-      )
-    }
-    const order =
-      opts.sort === 'newest'
-        ? [desc(products.id)]
-        : opts.sort === 'price_asc'
-          ? [asc(products.priceAmount), asc(products.id)]
-          : [desc(products.priceAmount), desc(products.id)]
-    const rows = this.select()
-      .where(and(...conditions))
-      .orderBy(...order)
-      .limit(opts.limit + 1)
-      .all()
+    const match = opts.q === undefined ? undefined : ftsQuery(opts.q)
+    // Nothing searchable in q (only punctuation): nothing matches.
+    if (match === null) return { items: [], nextCursor: null }
+    const rows = this.listQuery(opts, after !== undefined).all({
+      limit: opts.limit + 1,
+      minPrice: opts.minPrice,
+      maxPrice: opts.maxPrice,
+      match,
+      afterId: after?.id,
+      afterPrice: after?.price,
+    })
     const items = rows.slice(0, opts.limit)
     const last = items.at(-1)
     return {
@@ -273,6 +252,65 @@ export class Products {
           ? encodeCursor(opts.sort, { id: last.id, price: last.priceAmount })
           : null,
     }
+  }
+
+  /**
+   * The list query for one combination of filters, sort and cursor, prepared once and kept: building
+   * and compiling it per request cost about three times what running it does.
+   */
+  private listQuery(opts: ListOptions, paged: boolean) {
+    const shape = [
+      opts.sort,
+      paged,
+      opts.minPrice !== undefined,
+      opts.maxPrice !== undefined,
+      opts.inStock ?? 'any',
+      opts.q !== undefined,
+    ].join()
+    let query = this.listQueries.get(shape)
+    if (!query) {
+      query = this.buildListQuery(opts, paged)
+      this.listQueries.set(shape, query)
+    }
+    return query
+  }
+
+  private buildListQuery(opts: ListOptions, paged: boolean) {
+    const p = (name: string) => sql.placeholder(name)
+    const conditions: (SQL | undefined)[] = [
+      isNull(products.deletedAt),
+      opts.minPrice !== undefined ? gte(products.priceAmount, p('minPrice')) : undefined,
+      opts.maxPrice !== undefined ? lte(products.priceAmount, p('maxPrice')) : undefined,
+    ]
+    if (opts.inStock !== undefined) {
+      const available = sql`coalesce(${stock.available}, ${products.initialStock})`
+      conditions.push(opts.inStock ? sql`${available} > 0` : sql`${available} = 0`)
+    }
+    if (opts.q !== undefined) {
+      conditions.push(
+        sql`${products.seq} IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ${p('match')})`,
+      )
+    }
+    if (paged) {
+      conditions.push(
+        opts.sort === 'newest'
+          ? sql`${products.id} < ${p('afterId')}`
+          : opts.sort === 'price_asc'
+            ? sql`(${products.priceAmount}, ${products.id}) > (${p('afterPrice')}, ${p('afterId')})`
+            : sql`(${products.priceAmount}, ${products.id}) < (${p('afterPrice')}, ${p('afterId')})`,
+      )
+    }
+    const order =
+      opts.sort === 'newest'
+        ? [desc(products.id)]
+        : opts.sort === 'price_asc'
+          ? [asc(products.priceAmount), asc(products.id)]
+          : [desc(products.priceAmount), desc(products.id)]
+    return this.select()
+      .where(and(...conditions))
+      .orderBy(...order)
+      .limit(p('limit'))
+      .prepare()
   }
 }
 
