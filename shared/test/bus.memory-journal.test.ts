@@ -7,6 +7,10 @@ import { collect, consumer, producer, rawMessage } from './support/harness.ts'
 
 const TOPICS = ['product.events', 'product.events.dlq']
 const dlqScript = join(import.meta.dir, '..', '..', 'scripts', 'dlq.ts')
+/** `n` messages m0..m(n-1) on product.events, one key each. */
+const numbered = (n: number) =>
+  Array.from({ length: n }, (_, i) => rawMessage('product.events', `k${i}`, `m${i}`))
+const valuesOf = (n: number) => numbered(n).map((m) => m.value)
 
 describe('memory transport with a journal file', () => {
   let tmp: ReturnType<typeof tempDir>
@@ -73,7 +77,7 @@ describe('memory transport with a journal file', () => {
     // Run 2: only "fast" is here while ten messages go by.
     bus = await openBus()
     const fast = await collect(bus, 'fast', ['product.events'])
-    await bus.publish(Array.from({ length: 10 }, (_, i) => rawMessage('product.events', `k${i}`, `m${i}`)))
+    await bus.publish(numbered(10))
     await waitFor(() => fast.got.length === 10, 'fast to read ten')
     await fast.stop()
     await bus.close()
@@ -86,9 +90,7 @@ describe('memory transport with a journal file', () => {
     await bus.publish([rawMessage('product.events', 'k0', 'after')])
     await waitFor(() => fastAgain.got.length === 1 && away.got.length === 11, 'one more for both')
     expect(fastAgain.got.map((d) => d.value)).toEqual(['after'])
-    expect(away.got.map((d) => d.value).sort()).toEqual(
-      [...Array.from({ length: 10 }, (_, i) => `m${i}`), 'after'].sort(),
-    )
+    expect(away.got.map((d) => d.value).sort()).toEqual([...valuesOf(10), 'after'].sort())
     await Promise.all([away.stop(), fastAgain.stop()])
     await bus.close()
 
@@ -173,7 +175,7 @@ describe('memory transport with a journal file', () => {
     // A service added to an existing marketplace: its read model needs what came before it.
     let bus = await openBus()
     const early = await collect(bus, 'early', ['product.events'])
-    await bus.publish(Array.from({ length: 8 }, (_, i) => rawMessage('product.events', `k${i}`, `m${i}`)))
+    await bus.publish(numbered(8))
     await waitFor(() => early.got.length === 8, 'early to read eight')
     await early.stop()
     await bus.close()
@@ -182,7 +184,7 @@ describe('memory transport with a journal file', () => {
     const latecomer = await collect(bus, 'latecomer', ['product.events'])
     const earlyAgain = await collect(bus, 'early', ['product.events'])
     await waitFor(() => latecomer.got.length === 8, 'the latecomer to read the history')
-    expect(latecomer.got.map((d) => d.value).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `m${i}`))
+    expect(latecomer.got.map((d) => d.value).sort()).toEqual(valuesOf(8))
     await Bun.sleep(20)
     expect(earlyAgain.got).toEqual([])
     await Promise.all([latecomer.stop(), earlyAgain.stop()])
