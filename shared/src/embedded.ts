@@ -62,13 +62,8 @@ export async function startEmbedded(
   for (const def of defs) {
     // Each service logs under its own name, as it does when it runs alone.
     // The listener below sets X-Forwarded-For itself: the services may trust it.
-    running.push(
-      await startService(def, { env: { ...env, TRUST_PROXY: 'true' }, bus, log: opts.log, holdRelay: true }),
-    )
+    running.push(await startService(def, { env: { ...env, TRUST_PROXY: 'true' }, bus, log: opts.log }))
   }
-  // Every group has subscribed before anything is published: on a first run, no group can find
-  // the messages it has never seen already dropped because the others had consumed them.
-  for (const s of running) s.relay.start()
   const byName = new Map(running.map((s) => [s.name as ServiceName, s]))
   const names = [...byName.keys()]
 

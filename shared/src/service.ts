@@ -62,8 +62,6 @@ export interface StartOptions {
   /** A bus shared with other services (embedded mode); the service then does not close it. */
   bus?: Bus
   log?: Logger
-  /** Leave the outbox relay stopped; the caller starts it (embedded mode: once every service subscribed). */
-  holdRelay?: boolean
 }
 
 /**
@@ -109,7 +107,7 @@ export async function startService<S extends Schema, CS extends TObject>(
       try {
         await bus.connect()
         await bus.ensureTopics([...new Set([...def.publishes, ...consumed].flatMap((t) => [t, dlqTopic(t)]))])
-        if (!opts.holdRelay) relay.start()
+        relay.start()
         if (parts.handlers && !stopping) {
           subscription = await consume({ bus, store, group: def.name, handlers: parts.handlers, log })
         }
