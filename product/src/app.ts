@@ -85,6 +85,12 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
           q: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
           minPrice: t.Optional(t.Integer({ minimum: 0, description: 'minor units' })),
           maxPrice: t.Optional(t.Integer({ minimum: 0, description: 'minor units' })),
+          currency: t.Optional(
+            t.String({
+              pattern: '^[A-Z]{3}$',
+              description: 'only prices in this ISO 4217 currency (amounts compare only within one)',
+            }),
+          ),
           inStock: t.Optional(t.Boolean({ description: 'true: available > 0; false: sold out' })),
           sort: t.Optional(t.Union(sorts.map((s) => t.Literal(s)))),
         }),

@@ -90,6 +90,8 @@ export interface ListOptions {
   q?: string
   minPrice?: number
   maxPrice?: number
+  /** Only prices in this currency: amounts are only comparable within one. */
+  currency?: string
   inStock?: boolean
 }
 
@@ -239,6 +241,7 @@ export class Products {
       limit: opts.limit + 1,
       minPrice: opts.minPrice,
       maxPrice: opts.maxPrice,
+      currency: opts.currency,
       match,
       afterId: after?.id,
       afterPrice: after?.price,
@@ -264,6 +267,7 @@ export class Products {
       paged,
       opts.minPrice !== undefined,
       opts.maxPrice !== undefined,
+      opts.currency !== undefined,
       opts.inStock ?? 'any',
       opts.q !== undefined,
     ].join()
@@ -281,6 +285,7 @@ export class Products {
       isNull(products.deletedAt),
       opts.minPrice !== undefined ? gte(products.priceAmount, p('minPrice')) : undefined,
       opts.maxPrice !== undefined ? lte(products.priceAmount, p('maxPrice')) : undefined,
+      opts.currency !== undefined ? eq(products.currency, p('currency')) : undefined,
     ]
     if (opts.inStock !== undefined) {
       const available = sql`coalesce(${stock.available}, ${products.initialStock})`

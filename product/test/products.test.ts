@@ -276,6 +276,16 @@ describe('pagination', () => {
     expect((await listAll('maxPrice=100', 10)).flat().length).toBe(3)
     expect((await listAll('minPrice=501', 10)).flat()).toEqual([])
   })
+
+  test('currency keeps prices of one currency: 300 yen and 300 euro cents are not the same price', async () => {
+    const yen = await p.create({ name: 'Onigiri', price: { amount: 300, currency: 'JPY' } })
+    const inYen = (await listAll('currency=JPY&minPrice=300&maxPrice=300', 10)).flat()
+    expect(inYen.map((x) => x.id)).toEqual([yen.id])
+    const inEuro = (await listAll('currency=EUR&minPrice=300&maxPrice=300', 10)).flat()
+    expect(inEuro.map((x) => x.price.amount)).toEqual([300, 300])
+    expect(inEuro.map((x) => x.id)).not.toContain(yen.id)
+    expect((await p.call('GET', '/api/products?currency=eur')).status).toBe(422)
+  })
 })
 
 describe('search', () => {
