@@ -6,6 +6,7 @@ import { securitySchemes } from './auth.ts'
 import {
   type FieldError,
   HttpProblem,
+  notFound,
   type Problem,
   type ProblemKind,
   problemTypes,
@@ -97,19 +98,13 @@ const pathOf = (url: string) => {
   return start < 0 ? '/' : url.slice(start, end < 0 ? undefined : end)
 }
 
-const kindByStatus: Record<number, ProblemKind> = {
-  400: 'bad-request',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not-found',
-  405: 'method-not-allowed',
-  409: 'conflict',
-  413: 'payload-too-large',
-  415: 'unsupported-media-type',
-  422: 'validation',
-  429: 'too-many-requests',
-  503: 'unavailable',
-}
+// The kind of an error that carries only a status (Elysia's own, a library's). Not 500: an
+// unexplained failure is ours, and goes through the logged path below.
+const kindByStatus = new Map<number, ProblemKind>(
+  (Object.entries(problemTypes) as [ProblemKind, { status: number }][])
+    .filter(([kind]) => kind !== 'internal')
+    .map(([kind, { status }]) => [status, kind]),
+)
 
 /**
  * The Elysia app every service starts from: OpenAPI at /docs (spec at /docs/json), /health and
@@ -229,7 +224,7 @@ export function createHttpApp(opts: HttpAppOptions) {
         })
       }
       const status = (error as { status?: unknown }).status
-      const kind = typeof status === 'number' ? kindByStatus[status] : undefined
+      const kind = typeof status === 'number' ? kindByStatus.get(status) : undefined
       if (kind) return fail(request, { ...problemOf(kind), instance })
       // Anything else is our fault: the details go to the log, never to the client.
       opts.log.error(
@@ -253,9 +248,9 @@ export function createHttpApp(opts: HttpAppOptions) {
     })
     .get(
       '/docs/assets/:file',
-      ({ params, request }) => {
+      ({ params }) => {
         const type = docsAssets[params.file]
-        if (!type) return fail(request, { ...problemOf('not-found'), instance: pathOf(request.url) })
+        if (!type) throw notFound()
         return new Response(Bun.file(join(swaggerUiDir, params.file)), {
           headers: { 'content-type': type, 'cache-control': 'public, max-age=86400' },
         })
