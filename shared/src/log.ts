@@ -62,3 +62,23 @@ export const errorFields = (err: unknown) =>
   err instanceof Error
     ? { err: { type: err.name, message: err.message, stack: err.stack } }
     : { err: String(err) }
+
+/**
+ * One audit line: an admin action or a security event (a refused login, a lockout, revoked
+ * sessions). Always written at info level with `audit` naming the action, so operators can keep
+ * these lines apart from the rest; `actor` is the user id behind it (when known), `address` the
+ * client address, `target` what it was done to. Never pass a secret: the redaction list still applies.
+ */
+export function audit(
+  log: Logger,
+  action: string,
+  fields: {
+    actor?: string
+    target?: string
+    address?: string
+    outcome?: string
+    [key: string]: unknown
+  } = {},
+): void {
+  log.info({ audit: action, ...fields }, `audit: ${action}`)
+}
