@@ -1,6 +1,11 @@
+/** What `take` did: counted the attempt (and how many are left), or refused it. */
+export type Take = { taken: true; left: number } | { taken: false; retryAfter: number }
+
 /**
  * Fixed-window counters per key, in memory: enough for one process (each service instance limits
- * what it sees). `hit` counts an attempt; `check` says whether another would be refused.
+ * what it sees). `take` checks and counts in one synchronous step, so parallel requests cannot all
+ * pass the check before any of them is counted; `refund` gives back an attempt that turned out
+ * not to count (a right password).
  */
 export class RateLimiter {
   private readonly windows = new Map<string, { count: number; resetAt: number }>()
@@ -20,12 +25,24 @@ export class RateLimiter {
     return Math.max(1, Math.ceil((w.resetAt - t) / 1000))
   }
 
-  hit(key: string): void {
+  /** Counts one attempt for `key` if its window has room; refuses it (counting nothing) if not. */
+  take(key: string): Take {
     const t = this.now()
     this.sweep(t)
+    let w = this.windows.get(key)
+    if (!w || w.resetAt <= t) {
+      w = { count: 0, resetAt: t + this.windowMs }
+      this.windows.set(key, w)
+    }
+    if (w.count >= this.max) return { taken: false, retryAfter: this.retryAfter(key) }
+    w.count++
+    return { taken: true, left: this.max - w.count }
+  }
+
+  /** Gives back one attempt taken for `key` in its current window. */
+  refund(key: string): void {
     const w = this.windows.get(key)
-    if (!w || w.resetAt <= t) this.windows.set(key, { count: 1, resetAt: t + this.windowMs })
-    else w.count++
+    if (w && w.resetAt > this.now() && w.count > 0) w.count--
   }
 
   reset(key: string): void {

@@ -89,15 +89,18 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
     address: string,
   ) {
     const accountKey = (credentials.email ?? credentials.username ?? '').toLowerCase()
-    const wait = Math.max(byAddress.retryAfter(address), byAccount.retryAfter(accountKey))
-    if (wait > 0) throw tooMany(wait)
-    byAddress.hit(address)
-    const user = await users.authenticate(credentials, credentials.password)
-    if (!user) {
-      byAccount.hit(accountKey)
-      throw unauthorized('wrong username, email or password')
+    // Counted before the password check, with no await in between: parallel guesses cannot all
+    // pass the check before the first is counted. A right password gives its attempt back.
+    const fromAddress = byAddress.take(address)
+    if (!fromAddress.taken) throw tooMany(fromAddress.retryAfter)
+    const forAccount = byAccount.take(accountKey)
+    if (!forAccount.taken) {
+      byAddress.refund(address)
+      throw tooMany(forAccount.retryAfter)
     }
-    byAccount.reset(accountKey)
+    const user = await users.authenticate(credentials, credentials.password)
+    if (!user) throw unauthorized('wrong username, email or password')
+    byAccount.refund(accountKey)
     return {
       accessToken: await signAccessToken(tokens, principalOf(user), users.issuedAtFor(user.id)),
       refreshToken: users.issueRefreshToken(user.id),
@@ -253,15 +256,19 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
       .patch(
         '/api/users/me',
         async ({ user, body, trace }) => {
-          // Guessing the current password is limited like guessing it at login.
+          // Guessing the current password is limited like guessing it at login, and counted
+          // before the check in the same way; only a wrong one keeps its attempt.
           const key = `password:${user.id}`
-          const wait = byAccount.retryAfter(key)
-          if (wait > 0) throw tooMany(wait)
+          const attempt = byAccount.take(key)
+          if (!attempt.taken) throw tooMany(attempt.retryAfter)
+          let guessedWrong = false
           try {
             return view(await users.updateSelf(user.id, body, trace))
           } catch (err) {
-            if (err instanceof WrongCurrentPassword) byAccount.hit(key)
+            guessedWrong = err instanceof WrongCurrentPassword
             throw err
+          } finally {
+            if (!guessedWrong) byAccount.refund(key)
           }
         },
         {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { problemTypeUri } from '@mart/shared'
-import { ADMIN, startUser, type UserHarness } from './support.ts'
+import { ADMIN, startUser, tally, type UserHarness } from './support.ts'
 
 let u: UserHarness
 beforeEach(async () => {
@@ -161,6 +161,19 @@ describe('login rate limits', () => {
       (await u.call('POST', '/api/auth/login', { body: { username: 'erin', password: 'erin-password' } }))
         .status,
     ).toBe(200)
+  })
+
+  test('25 parallel wrong passwords for one account: exactly the allowed 5 are checked, the rest are 429', async () => {
+    await u.register('dave', 'dave-password')
+    const answers = await Promise.all(
+      Array.from({ length: 25 }, () =>
+        u.call('POST', '/api/auth/login', { body: { username: 'dave', password: 'guess-guess' } }),
+      ),
+    )
+    expect(tally(answers.map((r) => r.status))).toEqual({ 401: 5, 429: 20 })
+    for (const r of answers.filter((a) => a.status === 429)) {
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0)
+    }
   })
 
   test('per client address behind the gateway', async () => {

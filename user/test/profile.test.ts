@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { problemTypeUri } from '@mart/shared'
-import { startUser, type UserHarness } from './support.ts'
+import { startUser, tally, type UserHarness } from './support.ts'
 
 let u: UserHarness
 let alice: { id: string; username: string; email: string }
@@ -156,6 +156,22 @@ describe('PATCH /api/users/me', () => {
     const limited = await attempt('alice-password')
     expect(limited.status).toBe(429)
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect(await loginStatus({ username: 'alice', password: 'alice-password' })).toBe(200)
+  })
+
+  test('25 parallel wrong currentPasswords: exactly the allowed 5 are checked, the rest are 429', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        u.call('PATCH', '/api/users/me', {
+          token,
+          body: { password: 'brand-new-password', currentPassword: `guess-${i}` },
+        }),
+      ),
+    )
+    expect(tally(answers.map((r) => r.status))).toEqual({ 422: 5, 429: 20 })
+    for (const r of answers.filter((a) => a.status === 429)) {
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0)
+    }
     expect(await loginStatus({ username: 'alice', password: 'alice-password' })).toBe(200)
   })
 

@@ -71,3 +71,10 @@ export async function startUser(env: Record<string, string> = {}, opts: { bus?: 
 }
 
 export type UserHarness = Awaited<ReturnType<typeof startUser>>
+
+/** How many times each value occurs: `{ 401: 5, 429: 20 }` for the statuses of parallel requests. */
+export function tally(values: number[]): Record<number, number> {
+  const out: Record<number, number> = {}
+  for (const v of values) out[v] = (out[v] ?? 0) + 1
+  return out
+}
