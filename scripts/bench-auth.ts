@@ -3,7 +3,7 @@
 //     network; the token is verified by the cached verifier), and the verifier alone, cached and
 //     uncached (an EdDSA signature check every time).
 //   --mode register-flood: 64 parallel registrations at the default argon2id cost (the
-//     registration limit raised for the run) while a login arrives every 100 ms; prints the
+//     registration limit raised for the run) while a login arrives every 250 ms; prints the
 //     login latency alone and under the flood (p50/max), and what the registrations got.
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -94,11 +94,11 @@ async function registerFlood(n: number) {
   ).finally(() => {
     settled = true
   })
-  // A login arrives every 100 ms while the flood lasts, each on its own (not after the last one).
+  // A login arrives every 250 ms while the flood lasts, each on its own (not after the last one).
   const logins: Promise<number>[] = []
   while (!settled) {
     logins.push(login())
-    await sleep(100)
+    await sleep(250)
   }
   const answers = await flood
   const underFlood = await Promise.all(logins)

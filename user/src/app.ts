@@ -77,6 +77,10 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
     config.LOGIN_ACCOUNT_WINDOW_SECONDS * 1000,
   )
   const byAddress = new RateLimiter(config.LOGIN_MAX_PER_ADDRESS, config.LOGIN_ADDRESS_WINDOW_SECONDS * 1000)
+  const registrations = new RateLimiter(
+    config.REGISTER_MAX_PER_ADDRESS,
+    config.REGISTER_ADDRESS_WINDOW_SECONDS * 1000,
+  )
 
   const tooMany = (seconds: number) =>
     new HttpProblem('too-many-requests', 'too many attempts; try again later', {
@@ -124,21 +128,25 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
       .use(authGuards(verifier, { current: (principal) => users.current(principal.id) }))
       .post(
         '/api/auth/register',
-        async ({ body, trace, set }) => {
-          const user = users.create(
-            {
-              username: body.username,
-              email: body.email,
-              passwordHash: await users.hashPassword(body.password),
-            },
-            trace,
-          )
-          set.status = 201
-          return view(user)
+        async ({ body, trace, set, request, server }) => {
+          // Counted before anything is hashed, a refused name included: each attempt costs an
+          // argon2id hash, and a 409 says whether an email has an account.
+          const address = clientAddress(request, server, config.TRUST_PROXY)
+          const attempt = registrations.take(address)
+          if (!attempt.taken) throw tooMany(attempt.retryAfter)
+          try {
+            const user = await users.register(body, trace)
+            set.status = 201
+            return view(user)
+          } catch (err) {
+            // Turned away before hashing because the service was busy: that was not an attempt.
+            if (err instanceof HttpProblem && err.kind === 'unavailable') registrations.refund(address)
+            throw err
+          }
         },
         {
           body: t.Object({ username: Username, email: Email, password: Password }),
-          response: { 201: User, ...problems(409) },
+          response: { 201: User, ...problems(409, 429, 503) },
           detail: { tags: ['auth'], summary: 'Create an account' },
         },
       )

@@ -18,10 +18,20 @@ export const UserConfig = serviceConfig(8005, {
   /** argon2id cost; lower it only for tests. */
   PASSWORD_MEMORY_KIB: Type.Integer({ minimum: 1024, maximum: 1_048_576, default: 65_536 }),
   PASSWORD_TIME_COST: Type.Integer({ minimum: 1, maximum: 10, default: 2 }),
+  /**
+   * Password hashes (and checks) running at once. One on a 2-core machine: argon2id at 64 MiB keeps
+   * a core busy for about 0.1 s, and the other core stays free for everything else.
+   */
+  PASSWORD_HASH_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
+  /** Password hashes (and checks) waiting for a turn; beyond this a request gets 503. */
+  PASSWORD_HASH_QUEUE: Type.Integer({ minimum: 0, maximum: 10_000, default: 32 }),
   /** Failed logins allowed per account per window before 429. */
   LOGIN_MAX_FAILURES_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 5 }),
   LOGIN_ACCOUNT_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
   /** Login attempts allowed per client address per window before 429. */
   LOGIN_MAX_PER_ADDRESS: Type.Integer({ minimum: 1, default: 30 }),
   LOGIN_ADDRESS_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
+  /** Registrations allowed per client address per window before 429 (a taken name counts too). */
+  REGISTER_MAX_PER_ADDRESS: Type.Integer({ minimum: 1, default: 10 }),
+  REGISTER_ADDRESS_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 3600 }),
 })

@@ -10,6 +10,7 @@ import {
 import { buildApp } from './app.ts'
 import { UserConfig } from './config.ts'
 import * as schema from './db/schema.ts'
+import { PasswordHasher } from './passwords.ts'
 import { Users } from './users.ts'
 
 // A development-only admin password, printed once when it is used.
@@ -37,12 +38,15 @@ export const definition: ServiceDefinition<typeof schema, typeof UserConfig> = {
       throw new Error(`JWT_PUBLIC_KEYS has no key for the signing key (kid ${signing.kid})`)
     }
 
-    const users = new Users(
-      store,
-      { memoryCost: config.PASSWORD_MEMORY_KIB, timeCost: config.PASSWORD_TIME_COST },
-      config.REFRESH_TOKEN_TTL_DAYS * 86_400_000,
-      { revocations, accessTtlMs: config.ACCESS_TOKEN_TTL_SECONDS * 1000 },
-    )
+    const passwords = new PasswordHasher({
+      cost: { memoryCost: config.PASSWORD_MEMORY_KIB, timeCost: config.PASSWORD_TIME_COST },
+      concurrency: config.PASSWORD_HASH_CONCURRENCY,
+      queue: config.PASSWORD_HASH_QUEUE,
+    })
+    const users = new Users(store, passwords, config.REFRESH_TOKEN_TTL_DAYS * 86_400_000, {
+      revocations,
+      accessTtlMs: config.ACCESS_TOKEN_TTL_SECONDS * 1000,
+    })
     if (!config.ADMIN_PASSWORD && production && !users.hasAdmin()) {
       throw new Error('ADMIN_PASSWORD is required in production to seed the first admin')
     }

@@ -20,6 +20,7 @@ import { Type } from '@sinclair/typebox'
 import { and, asc, count, eq, gt, isNull, or, sql } from 'drizzle-orm'
 import type * as schema from './db/schema.ts'
 import { refreshTokens, users } from './db/schema.ts'
+import type { PasswordHasher } from './passwords.ts'
 import { hashRefreshToken, newRefreshToken } from './tokens.ts'
 
 type Db = Store<typeof schema>
@@ -51,29 +52,14 @@ const snapshot = (u: UserRow) => ({
   disabled: u.disabled,
 })
 
-export interface PasswordCost {
-  memoryCost: number
-  timeCost: number
-}
-
 /** The user accounts and their refresh-token families; every change emits its event in the same commit. */
 export class Users {
-  // Verified against when the account does not exist, so a wrong username costs as long as a
-  // wrong password: the timing says nothing about which accounts exist.
-  private readonly decoy: string
-
   constructor(
     private readonly store: Db,
-    private readonly cost: PasswordCost,
+    private readonly passwords: PasswordHasher,
     private readonly refreshTtlMs: number,
     private readonly sessions: { revocations: Revocations; accessTtlMs: number },
-  ) {
-    this.decoy = Bun.password.hashSync(crypto.randomUUID(), { algorithm: 'argon2id', ...cost })
-  }
-
-  hashPassword = (password: string) => Bun.password.hash(password, { algorithm: 'argon2id', ...this.cost })
-  hashPasswordSync = (password: string) =>
-    Bun.password.hashSync(password, { algorithm: 'argon2id', ...this.cost })
+  ) {}
 
   byId(id: string): UserRow | undefined {
     return this.store.db.select().from(users).where(eq(users.id, id)).get()
@@ -110,6 +96,19 @@ export class Users {
     }
   }
 
+  /**
+   * A new user account from the registration form. A taken username or email is refused before
+   * the password is hashed (and again in the transaction, where it counts).
+   */
+  async register(
+    input: { username: string; email: string; password: string },
+    trace?: TraceContext,
+  ): Promise<UserRow> {
+    this.taken(input.username, input.email)
+    const passwordHash = await this.passwords.hash(input.password)
+    return this.create({ username: input.username, email: input.email, passwordHash }, trace)
+  }
+
   /** Creates an account (role user unless said otherwise) and emits user.registered. */
   create(
     input: { username: string; email: string; passwordHash: string; role?: Role },
@@ -144,7 +143,7 @@ export class Users {
     password: string,
   ): Promise<UserRow | null> {
     const user = this.byLogin(login)
-    const ok = await Bun.password.verify(password, user?.passwordHash ?? this.decoy)
+    const ok = await this.passwords.verify(password, user?.passwordHash)
     return user && ok && !user.disabled ? user : null
   }
 
@@ -240,9 +239,9 @@ export class Users {
           { path: '/body/currentPassword', message: 'is required to set a new password' },
         ])
       }
-      if (!(await Bun.password.verify(patch.currentPassword, current.passwordHash)))
+      if (!(await this.passwords.verify(patch.currentPassword, current.passwordHash)))
         throw new WrongCurrentPassword()
-      passwordHash = await this.hashPassword(patch.password)
+      passwordHash = await this.passwords.hash(patch.password)
     }
     return this.change(id, { username: patch.username, email: patch.email, passwordHash }, trace)
   }
@@ -397,7 +396,7 @@ export class Users {
     return this.create({
       username: admin.username,
       email: admin.email,
-      passwordHash: this.hashPasswordSync(admin.password),
+      passwordHash: this.passwords.hashNow(admin.password),
       role: 'admin',
     })
   }

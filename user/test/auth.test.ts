@@ -91,6 +91,103 @@ describe('POST /api/auth/register', () => {
   })
 })
 
+describe('registration limits', () => {
+  const registration = (username: string, from: string, email = `${username}@example.com`) => ({
+    body: { username, email, password: 'password-123' },
+    headers: { 'x-forwarded-for': from },
+  })
+  const accounts = () => u.svc.store.sqlite.prepare('SELECT count(*) AS n FROM users').get()
+
+  test('by default 10 an hour per address, a taken email among them; the 11th is 429 and creates nothing', async () => {
+    await u.stop()
+    // The harness raises the limit for suites that register many users: '' keeps the default.
+    u = await startUser({ TRUST_PROXY: 'true', REGISTER_MAX_PER_ADDRESS: '' })
+    const from = '203.0.113.9'
+    for (let i = 0; i < 9; i++) {
+      expect((await u.call('POST', '/api/auth/register', registration(`user${i}`, from))).status).toBe(201)
+    }
+    const taken = await u.call('POST', '/api/auth/register', registration('other', from, 'user0@example.com'))
+    expect(taken.status).toBe(409)
+    expect(accounts()).toEqual({ n: 10 })
+
+    const limited = await u.call('POST', '/api/auth/register', registration('user10', from))
+    expect(limited.status).toBe(429)
+    expect(limited.body.type).toBe(problemTypeUri('too-many-requests'))
+    const retryAfter = Number(limited.headers.get('retry-after'))
+    expect(retryAfter).toBeGreaterThan(3000)
+    expect(retryAfter).toBeLessThanOrEqual(3600)
+    expect(accounts()).toEqual({ n: 10 })
+    // Another address is not affected.
+    expect((await u.call('POST', '/api/auth/register', registration('user10', '203.0.113.10'))).status).toBe(
+      201,
+    )
+  })
+
+  test('parallel registrations from one address: exactly the limit are hashed and created', async () => {
+    await u.stop()
+    u = await startUser({ REGISTER_MAX_PER_ADDRESS: '3' })
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        u.call('POST', '/api/auth/register', {
+          body: { username: `racer${i}`, email: `racer${i}@example.com`, password: 'password-123' },
+        }),
+      ),
+    )
+    expect(tally(answers.map((r) => r.status))).toEqual({ 201: 3, 429: 9 })
+    expect(accounts()).toEqual({ n: 4 })
+  })
+})
+
+describe('password hashing is bounded', () => {
+  // The service's own argon2id cost, so that a hash takes long enough to queue others behind it.
+  const realCost = { PASSWORD_MEMORY_KIB: '', PASSWORD_TIME_COST: '' }
+  const registration = (i: number) =>
+    u.call('POST', '/api/auth/register', {
+      body: { username: `queued${i}`, email: `queued${i}@example.com`, password: 'password-123' },
+    })
+  const accounts = () => u.svc.store.sqlite.prepare('SELECT count(*) AS n FROM users').get()
+
+  test('beyond the queue a registration is a 503 with Retry-After, and creates nothing', async () => {
+    await u.stop()
+    u = await startUser({ ...realCost, PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '1' })
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => registration(i)))
+    // One hashing, one waiting; the other four are turned away before hashing anything.
+    expect(tally(answers.map((r) => r.status))).toEqual({ 201: 2, 503: 4 })
+    for (const r of answers.filter((a) => a.status === 503)) {
+      expect(r.headers.get('content-type')).toBe('application/problem+json')
+      expect(r.body.type).toBe(problemTypeUri('unavailable'))
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0)
+    }
+    expect(accounts()).toEqual({ n: 3 })
+  })
+
+  test('a login is served before the registrations queued ahead of it', async () => {
+    await u.stop()
+    u = await startUser({ ...realCost, PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '8' })
+    const done: string[] = []
+    const registrations = Array.from({ length: 4 }, (_, i) =>
+      registration(i).then((r) => done.push(`register ${r.status}`)),
+    )
+    const login = u.login(ADMIN.username, ADMIN.password).then(() => done.push('login'))
+    await Promise.all([...registrations, login])
+    // At most the registration already hashing finishes first.
+    expect(done.indexOf('login')).toBeLessThanOrEqual(1)
+    expect(done.filter((d) => d === 'register 201')).toHaveLength(4)
+  })
+
+  test('a login still gets in when registrations fill the queue: the newest one waiting is turned away', async () => {
+    await u.stop()
+    u = await startUser({ ...realCost, PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '2' })
+    const registrations = Promise.all(Array.from({ length: 3 }, (_, i) => registration(i)))
+    const login = await u.call('POST', '/api/auth/login', {
+      body: { username: ADMIN.username, password: ADMIN.password },
+    })
+    expect(login.status).toBe(200)
+    expect(tally((await registrations).map((r) => r.status))).toEqual({ 201: 2, 503: 1 })
+    expect(accounts()).toEqual({ n: 3 })
+  })
+})
+
 describe('POST /api/auth/login', () => {
   beforeEach(async () => {
     await u.register('carol', 'carol-password')

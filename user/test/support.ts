@@ -29,6 +29,8 @@ export async function startUser(env: Record<string, string> = {}, opts: { bus?: 
       ADMIN_USERNAME: ADMIN.username,
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
+      // Suites register many users from one address; one test keeps the default (10 an hour).
+      REGISTER_MAX_PER_ADDRESS: '1000',
       ...env,
     },
     bus,
