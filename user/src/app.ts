@@ -11,14 +11,17 @@ import {
   RateLimiter,
   type SigningKey,
   type TokenVerifier,
-  unauthorized,
   validationProblem,
 } from '@mart/shared'
 import { type Static, Type } from '@sinclair/typebox'
 import { t } from 'elysia'
 import type { UserConfig } from './config.ts'
+import { deviceCookieParameter, deviceTokenFrom, setDeviceCookie } from './device-cookie.ts'
+import type { Devices } from './devices.ts'
+import { Login } from './login.ts'
+import { LoginThrottle, tooManyAttempts } from './login-throttle.ts'
 import { signAccessToken, type TokenSettings } from './tokens.ts'
-import { principalOf, type Users, view, WrongCurrentPassword } from './users.ts'
+import { principalOf, type UserRow, type Users, view, WrongCurrentPassword } from './users.ts'
 
 const Username = t.String({ minLength: 3, maxLength: 32, pattern: '^[a-zA-Z0-9_.-]+$' })
 const Email = t.String({ format: 'email', maxLength: 254 })
@@ -40,6 +43,13 @@ const TokenPair = t.Object({
   tokenType: t.Literal('Bearer'),
   expiresIn: Type.Integer({ description: 'seconds until the access token expires' }),
 })
+const LoginAnswer = t.Object({
+  ...TokenPair.properties,
+  deviceToken: t.String({
+    description:
+      'Proof that this client logged in: send it back at the next login (or keep the mart_device cookie) and a lockout of the other clients of the account does not apply to it',
+  }),
+})
 const RefreshBody = t.Object({ refreshToken: t.String({ minLength: 1, maxLength: 200 }) })
 const Jwks = t.Object({
   keys: t.Array(
@@ -59,59 +69,43 @@ export interface AppDeps {
   config: Static<typeof UserConfig>
   log: Logger
   users: Users
+  devices: Devices
   verifier: TokenVerifier
   signing: SigningKey
   publicJwks: PublicKeys['jwks']
   ready: () => boolean
 }
 
-export function buildApp({ config, log, users, verifier, signing, publicJwks, ready }: AppDeps) {
+export function buildApp({ config, log, users, devices, verifier, signing, publicJwks, ready }: AppDeps) {
   const tokens: TokenSettings = {
     signing,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
     accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
   }
-  const byAccount = new RateLimiter(
-    config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
-    config.LOGIN_ACCOUNT_WINDOW_SECONDS * 1000,
-  )
-  const byAddress = new RateLimiter(config.LOGIN_MAX_PER_ADDRESS, config.LOGIN_ADDRESS_WINDOW_SECONDS * 1000)
+  const throttle = new LoginThrottle({
+    maxFailures: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+    failureWindowMs: config.LOGIN_ACCOUNT_WINDOW_SECONDS * 1000,
+    maxPerAddress: config.LOGIN_MAX_PER_ADDRESS,
+    addressWindowMs: config.LOGIN_ADDRESS_WINDOW_SECONDS * 1000,
+  })
+  const logins = new Login(users, devices, throttle)
   const registrations = new RateLimiter(
     config.REGISTER_MAX_PER_ADDRESS,
     config.REGISTER_ADDRESS_WINDOW_SECONDS * 1000,
   )
-
-  const tooMany = (seconds: number) =>
-    new HttpProblem('too-many-requests', 'too many attempts; try again later', {
-      headers: { 'retry-after': String(seconds) },
-    })
-
-  /** Shared by the JSON login and the OAuth2 password form: limits, then one answer for every failure. */
-  async function login(
-    credentials: { username?: string; email?: string; password: string },
-    address: string,
-  ) {
-    const accountKey = (credentials.email ?? credentials.username ?? '').toLowerCase()
-    // Counted before the password check, with no await in between: parallel guesses cannot all
-    // pass the check before the first is counted. A right password gives its attempt back.
-    const fromAddress = byAddress.take(address)
-    if (!fromAddress.taken) throw tooMany(fromAddress.retryAfter)
-    const forAccount = byAccount.take(accountKey)
-    if (!forAccount.taken) {
-      byAddress.refund(address)
-      throw tooMany(forAccount.retryAfter)
-    }
-    const user = await users.authenticate(credentials, credentials.password)
-    if (!user) throw unauthorized('wrong username, email or password')
-    byAccount.refund(accountKey)
-    return {
-      accessToken: await signAccessToken(tokens, principalOf(user), users.issuedAtFor(user.id)),
-      refreshToken: users.issueRefreshToken(user.id),
-      tokenType: 'Bearer' as const,
-      expiresIn: config.ACCESS_TOKEN_TTL_SECONDS,
-    }
+  const cookieOptions = {
+    maxAgeSeconds: config.DEVICE_TOKEN_TTL_DAYS * 86_400,
+    secure: config.NODE_ENV === 'production',
   }
+
+  /** A fresh access token, and the refresh token given (rotation) or a new family's (login). */
+  const tokenPair = async (user: UserRow, refreshToken = users.issueRefreshToken(user.id)) => ({
+    accessToken: await signAccessToken(tokens, principalOf(user), users.issuedAtFor(user.id)),
+    refreshToken,
+    tokenType: 'Bearer' as const,
+    expiresIn: config.ACCESS_TOKEN_TTL_SECONDS,
+  })
 
   return (
     createHttpApp({
@@ -133,7 +127,7 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
           // argon2id hash, and a 409 says whether an email has an account.
           const address = clientAddress(request, server, config.TRUST_PROXY)
           const attempt = registrations.take(address)
-          if (!attempt.taken) throw tooMany(attempt.retryAfter)
+          if (!attempt.taken) throw tooManyAttempts(attempt.retryAfter)
           try {
             const user = await users.register(body, trace)
             set.status = 201
@@ -152,30 +146,53 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
       )
       .post(
         '/api/auth/login',
-        ({ body, request, server }) => {
+        async ({ body, request, server, cookie }) => {
           if ((body.username === undefined) === (body.email === undefined)) {
             throw validationProblem([{ path: '/body', message: 'give either username or email' }])
           }
-          return login(body, clientAddress(request, server, config.TRUST_PROXY))
+          const { user, deviceToken } = await logins.attempt(body, {
+            address: clientAddress(request, server, config.TRUST_PROXY),
+            deviceToken: body.deviceToken ?? deviceTokenFrom(cookie),
+          })
+          setDeviceCookie(cookie, deviceToken, cookieOptions)
+          return { ...(await tokenPair(user)), deviceToken }
         },
         {
           body: t.Object({
             username: t.Optional(t.String({ minLength: 1, maxLength: 254 })),
             email: t.Optional(t.String({ minLength: 1, maxLength: 254 })),
             password: t.String({ minLength: 1, maxLength: 128 }),
+            deviceToken: t.Optional(
+              t.String({
+                minLength: 1,
+                maxLength: 200,
+                description: 'The deviceToken of an earlier login from this client (wins over the cookie)',
+              }),
+            ),
           }),
-          response: { 200: TokenPair, ...problems(401, 429) },
-          detail: { tags: ['auth'], summary: 'Log in with username or email and password' },
+          response: { 200: LoginAnswer, ...problems(401, 429, 503) },
+          detail: {
+            tags: ['auth'],
+            summary: 'Log in with username or email and password',
+            parameters: [deviceCookieParameter],
+          },
         },
       )
       .post(
         '/api/auth/token',
-        async ({ body, request, server }) => {
-          const login_ = body.username.includes('@') ? { email: body.username } : { username: body.username }
-          const pair = await login(
-            { ...login_, password: body.password },
-            clientAddress(request, server, config.TRUST_PROXY),
+        async ({ body, request, server, cookie }) => {
+          const identifier = body.username.includes('@')
+            ? { email: body.username }
+            : { username: body.username }
+          const { user, deviceToken } = await logins.attempt(
+            { ...identifier, password: body.password },
+            {
+              address: clientAddress(request, server, config.TRUST_PROXY),
+              deviceToken: deviceTokenFrom(cookie),
+            },
           )
+          setDeviceCookie(cookie, deviceToken, cookieOptions)
+          const pair = await tokenPair(user)
           return { access_token: pair.accessToken, token_type: 'bearer' as const, expires_in: pair.expiresIn }
         },
         {
@@ -193,21 +210,20 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
               token_type: t.Literal('bearer'),
               expires_in: Type.Integer(),
             }),
-            ...problems(401, 429),
+            ...problems(401, 429, 503),
           },
-          detail: { tags: ['auth'], summary: 'OAuth2 password grant (what "Authorize" in /docs uses)' },
+          detail: {
+            tags: ['auth'],
+            summary: 'OAuth2 password grant (what "Authorize" in /docs uses)',
+            parameters: [deviceCookieParameter],
+          },
         },
       )
       .post(
         '/api/auth/refresh',
         async ({ body }) => {
           const { user, refreshToken } = users.rotate(body.refreshToken)
-          return {
-            accessToken: await signAccessToken(tokens, principalOf(user), users.issuedAtFor(user.id)),
-            refreshToken,
-            tokenType: 'Bearer' as const,
-            expiresIn: config.ACCESS_TOKEN_TTL_SECONDS,
-          }
+          return tokenPair(user, refreshToken)
         },
         {
           body: RefreshBody,
@@ -266,17 +282,15 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
         async ({ user, body, trace }) => {
           // Guessing the current password is limited like guessing it at login, and counted
           // before the check in the same way; only a wrong one keeps its attempt.
-          const key = `password:${user.id}`
-          const attempt = byAccount.take(key)
-          if (!attempt.taken) throw tooMany(attempt.retryAfter)
-          let guessedWrong = false
+          const attempt = throttle.recheck(user.id)
           try {
-            return view(await users.updateSelf(user.id, body, trace))
+            const changed = await users.updateSelf(user.id, body, trace)
+            attempt.refund()
+            return view(changed)
           } catch (err) {
-            guessedWrong = err instanceof WrongCurrentPassword
+            if (err instanceof WrongCurrentPassword) attempt.failed()
+            else attempt.refund()
             throw err
-          } finally {
-            if (!guessedWrong) byAccount.refund(key)
           }
         },
         {
@@ -287,7 +301,7 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
             password: t.Optional(Password),
             currentPassword: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
           }),
-          response: { 200: User, ...problems(409, 429) },
+          response: { 200: User, ...problems(409, 429, 503) },
           detail: { tags: ['users'], summary: 'Change my profile; a new password needs currentPassword' },
         },
       )

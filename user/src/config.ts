@@ -25,7 +25,12 @@ export const UserConfig = serviceConfig(8005, {
   PASSWORD_HASH_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
   /** Password hashes (and checks) waiting for a turn; beyond this a request gets 503. */
   PASSWORD_HASH_QUEUE: Type.Integer({ minimum: 0, maximum: 10_000, default: 32 }),
-  /** Failed logins allowed per account per window before 429. */
+  /** How long a device that logged in stays trusted (OWASP device cookies; renewed at each login). */
+  DEVICE_TOKEN_TTL_DAYS: Type.Integer({ minimum: 1, maximum: 400, default: 30 }),
+  /**
+   * Failed logins allowed per window before 429: for an account's clients without its device token
+   * (together), and for each device that has one (on its own).
+   */
   LOGIN_MAX_FAILURES_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 5 }),
   LOGIN_ACCOUNT_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
   /** Login attempts allowed per client address per window before 429. */

@@ -10,6 +10,7 @@ import {
 import { buildApp } from './app.ts'
 import { UserConfig } from './config.ts'
 import * as schema from './db/schema.ts'
+import { Devices } from './devices.ts'
 import { PasswordHasher } from './passwords.ts'
 import { Users } from './users.ts'
 
@@ -61,7 +62,10 @@ export const definition: ServiceDefinition<typeof schema, typeof UserConfig> = {
         `user: seeded the admin "${seeded.username}" with the development password "${DEV_ADMIN_PASSWORD}"; set ADMIN_PASSWORD`,
       )
     }
-    return { app: buildApp({ config, log, users, verifier, signing, publicJwks: jwks, ready }) }
+    const devices = new Devices(store, config.DEVICE_TOKEN_TTL_DAYS * 86_400_000)
+    return {
+      app: buildApp({ config, log, users, devices, verifier, signing, publicJwks: jwks, ready }),
+    }
   },
 }
 

@@ -25,7 +25,7 @@ export function signAccessToken(s: TokenSettings, user: Principal, issuedAtMs: n
     .sign(s.signing.key)
 }
 
-/** An opaque refresh token: 256 random bits. Only its hash is stored. */
-export const newRefreshToken = () => randomBytes(32).toString('base64url')
+/** An opaque token (refresh or device): 256 random bits. Only its hash is stored. */
+export const newOpaqueToken = () => randomBytes(32).toString('base64url')
 
-export const hashRefreshToken = (token: string) => createHash('sha256').update(token).digest('hex')
+export const hashOpaqueToken = (token: string) => createHash('sha256').update(token).digest('hex')

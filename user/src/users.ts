@@ -20,11 +20,12 @@ import { Type } from '@sinclair/typebox'
 import { and, asc, count, eq, gt, isNull, or, sql } from 'drizzle-orm'
 import type * as schema from './db/schema.ts'
 import { refreshTokens, users } from './db/schema.ts'
+import { forgetDevices } from './devices.ts'
 import type { PasswordHasher } from './passwords.ts'
-import { hashRefreshToken, newRefreshToken } from './tokens.ts'
+import { hashOpaqueToken, newOpaqueToken } from './tokens.ts'
 
 type Db = Store<typeof schema>
-type UserRow = typeof users.$inferSelect
+export type UserRow = typeof users.$inferSelect
 
 export interface UserView {
   id: string
@@ -137,24 +138,23 @@ export class Users {
     )
   }
 
-  /** The account behind a username or email and password; one answer for every wrong case. */
-  async authenticate(
-    login: { username?: string; email?: string },
-    password: string,
-  ): Promise<UserRow | null> {
-    const user = this.byLogin(login)
-    const ok = await this.passwords.verify(password, user?.passwordHash)
-    return user && ok && !user.disabled ? user : null
+  /**
+   * The account if `password` is its password and it may sign in; null for every wrong case. Without
+   * an account a decoy is checked, so the answer takes as long.
+   */
+  async authenticate(account: UserRow | undefined, password: string): Promise<UserRow | null> {
+    const ok = await this.passwords.verify(password, account?.passwordHash)
+    return account && ok && !account.disabled ? account : null
   }
 
   /** Starts a refresh-token family for a fresh login. */
   issueRefreshToken(userId: string, familyId: string = Bun.randomUUIDv7()): string {
-    const token = newRefreshToken()
+    const token = newOpaqueToken()
     const now = Date.now()
     this.store.db
       .insert(refreshTokens)
       .values({
-        tokenHash: hashRefreshToken(token),
+        tokenHash: hashOpaqueToken(token),
         familyId,
         userId,
         createdAt: now,
@@ -174,7 +174,7 @@ export class Users {
       const row = t.db
         .select()
         .from(refreshTokens)
-        .where(eq(refreshTokens.tokenHash, hashRefreshToken(token)))
+        .where(eq(refreshTokens.tokenHash, hashOpaqueToken(token)))
         .get()
       if (!row || row.revokedAt !== null || row.expiresAt <= Date.now()) return null
       if (row.usedAt !== null) {
@@ -203,7 +203,7 @@ export class Users {
     const row = this.store.db
       .select({ familyId: refreshTokens.familyId })
       .from(refreshTokens)
-      .where(eq(refreshTokens.tokenHash, hashRefreshToken(token)))
+      .where(eq(refreshTokens.tokenHash, hashOpaqueToken(token)))
       .get()
     if (row) this.revokeFamily(row.familyId)
   }
@@ -277,7 +277,10 @@ export class Users {
         if (stopsBeingActiveAdmin && this.activeAdmins() <= 1)
           throw conflict('the last admin cannot be removed')
         t.db.update(users).set(after).where(eq(users.id, id)).run()
-        if (after.disabled || patch.passwordHash) this.revokeAllOf(id)
+        if (after.disabled || patch.passwordHash) {
+          this.revokeAllOf(id)
+          forgetDevices(t.db, id)
+        }
         const reason = revocationReason(before, after, patch.passwordHash !== undefined)
         if (reason) this.revokeSessions(t, id, reason)
         const changed = (['username', 'email', 'role', 'disabled'] as const).some(

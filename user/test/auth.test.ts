@@ -206,6 +206,7 @@ describe('POST /api/auth/login', () => {
         refreshToken: expect.any(String),
         tokenType: 'Bearer',
         expiresIn: 900,
+        deviceToken: expect.any(String),
       })
     }
   })

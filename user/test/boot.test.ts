@@ -133,6 +133,27 @@ describe('production', () => {
     expect(r.status).toBe(200)
   })
 
+  test('the device cookie is Secure', async () => {
+    const svc = await boot({
+      NODE_ENV: 'production',
+      ADMIN_PASSWORD: ADMIN.password,
+      ...(await productionKeys()),
+    })
+    const r = await svc.app.handle(
+      new Request('http://user.mart.test/api/auth/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password: ADMIN.password }),
+      }),
+    )
+    expect(r.status).toBe(200)
+    expect(r.headers.getSetCookie()).toEqual([
+      expect.stringMatching(
+        /^mart_device=[\w-]{43}; Max-Age=2592000; Path=\/api\/auth; HttpOnly; Secure; SameSite=Strict$/,
+      ),
+    ])
+  })
+
   test('without JWT keys: the start fails naming the keys, and no key is generated', async () => {
     const keys = await productionKeys()
     const env = { NODE_ENV: 'production', ADMIN_PASSWORD: ADMIN.password }

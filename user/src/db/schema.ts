@@ -44,3 +44,22 @@ export const refreshTokens = sqliteTable(
   },
   (t) => [index('refresh_tokens_family').on(t.familyId), index('refresh_tokens_user').on(t.userId)],
 )
+
+/**
+ * Device tokens (OWASP's "device cookies"): proof that a client logged in to this account before,
+ * which exempts it from the lockout of the account's untrusted clients. Stored only as SHA-256
+ * hashes; a password change, disabling and deletion drop them.
+ */
+export const deviceTokens = sqliteTable(
+  'device_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: integer('created_at').notNull(),
+    /** Moved forward on every login with the token, as the cookie's Max-Age is. */
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('device_tokens_user').on(t.userId, t.expiresAt)],
+)
