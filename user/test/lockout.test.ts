@@ -183,6 +183,16 @@ describe('device tokens', () => {
     expect((await login({ ...right, deviceToken })).status).toBe(429)
   })
 
+  test('a device that logs in again stays trusted past its first expiry', async () => {
+    const deviceToken = await trustedDevice()
+    const start = Date.now()
+    setSystemTime(new Date(start + 20 * 86_400_000))
+    expect((await login({ ...right, deviceToken })).status).toBe(200)
+    setSystemTime(new Date(start + 40 * 86_400_000))
+    await lockOut()
+    expect((await login({ ...right, deviceToken })).status).toBe(200)
+  })
+
   test('a password change drops the account’s device tokens', async () => {
     const device = await login(right)
     const changed = await u.call('PATCH', '/api/users/me', {
