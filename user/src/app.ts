@@ -21,7 +21,14 @@ import type { Devices } from './devices.ts'
 import { Login } from './login.ts'
 import { LoginThrottle, tooManyAttempts } from './login-throttle.ts'
 import { signAccessToken, type TokenSettings } from './tokens.ts'
-import { principalOf, type UserRow, type Users, view, WrongCurrentPassword } from './users.ts'
+import {
+  needsCurrentPassword,
+  principalOf,
+  type UserRow,
+  type Users,
+  view,
+  WrongCurrentPassword,
+} from './users.ts'
 
 const Username = t.String({ minLength: 3, maxLength: 32, pattern: '^[a-zA-Z0-9_.-]+$' })
 const Email = t.String({ format: 'email', maxLength: 254 })
@@ -282,14 +289,16 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
         async ({ user, body, trace }) => {
           // Guessing the current password is limited like guessing it at login, and counted
           // before the check in the same way; only a wrong one keeps its attempt.
-          const attempt = throttle.recheck(user.id)
+          const checked =
+            body.currentPassword !== undefined && needsCurrentPassword(found(users.byId(user.id)), body)
+          const attempt = checked ? throttle.recheck(user.id) : null
           try {
             const changed = await users.updateSelf(user.id, body, trace)
-            attempt.refund()
+            attempt?.refund()
             return view(changed)
           } catch (err) {
-            if (err instanceof WrongCurrentPassword) attempt.failed()
-            else attempt.refund()
+            if (err instanceof WrongCurrentPassword) attempt?.failed()
+            else attempt?.refund()
             throw err
           }
         },
@@ -302,7 +311,10 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
             currentPassword: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
           }),
           response: { 200: User, ...problems(409, 429, 503) },
-          detail: { tags: ['users'], summary: 'Change my profile; a new password needs currentPassword' },
+          detail: {
+            tags: ['users'],
+            summary: 'Change my profile; a new email or password needs currentPassword',
+          },
         },
       )
       .get(

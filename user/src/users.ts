@@ -224,7 +224,7 @@ export class Users {
       .run()
   }
 
-  /** Changes a user's own profile; a new password needs the current one and ends other sessions. */
+  /** Changes a user's own profile; a new email or password needs the current password. */
   async updateSelf(
     id: string,
     patch: { username?: string; email?: string; password?: string; currentPassword?: string },
@@ -232,17 +232,17 @@ export class Users {
   ): Promise<UserRow> {
     const current = this.byId(id)
     if (!current) throw notFound('no such user')
-    let passwordHash: string | undefined
-    if (patch.password !== undefined) {
+    // The password is checked before a taken email is reported.
+    if (needsCurrentPassword(current, patch)) {
       if (patch.currentPassword === undefined) {
         throw validationProblem([
-          { path: '/body/currentPassword', message: 'is required to set a new password' },
+          { path: '/body/currentPassword', message: 'is required to change the email or the password' },
         ])
       }
       if (!(await this.passwords.verify(patch.currentPassword, current.passwordHash)))
         throw new WrongCurrentPassword()
-      passwordHash = await this.passwords.hash(patch.password)
     }
+    const passwordHash = patch.password === undefined ? undefined : await this.passwords.hash(patch.password)
     return this.change(id, { username: patch.username, email: patch.email, passwordHash }, trace)
   }
 
@@ -404,6 +404,13 @@ export class Users {
     })
   }
 }
+
+/**
+ * Whether a change of one's own profile must prove the current password: a new password, or a new
+ * email (where a password reset would go, so a stolen session must not change it either).
+ */
+export const needsCurrentPassword = (current: UserRow, patch: { email?: string; password?: string }) =>
+  patch.password !== undefined || (patch.email !== undefined && patch.email !== current.email)
 
 /** A password change with the wrong current password: a guess, counted like a failed login. */
 export class WrongCurrentPassword extends HttpProblem {

@@ -43,7 +43,7 @@ describe('PATCH /api/users/me', () => {
   test('changes username and email: the new username logs in, the old one does not', async () => {
     const r = await u.call('PATCH', '/api/users/me', {
       token,
-      body: { username: 'alicia', email: 'alicia@example.org' },
+      body: { username: 'alicia', email: 'alicia@example.org', currentPassword: 'alice-password' },
     })
     expect(r.status).toBe(200)
     expect(r.body).toEqual({
@@ -74,7 +74,10 @@ describe('PATCH /api/users/me', () => {
   })
 
   test('changing only one field keeps the other', async () => {
-    const r = await u.call('PATCH', '/api/users/me', { token, body: { email: 'new@example.com' } })
+    const r = await u.call('PATCH', '/api/users/me', {
+      token,
+      body: { email: 'new@example.com', currentPassword: 'alice-password' },
+    })
     expect(r.status).toBe(200)
     expect(r.body).toMatchObject({ username: 'alice', email: 'new@example.com' })
   })
@@ -90,13 +93,16 @@ describe('PATCH /api/users/me', () => {
     const name = await u.call('PATCH', '/api/users/me', { token, body: { username: 'BOB' } })
     expect(name.status).toBe(409)
     expect(name.body).toMatchObject({ type: problemTypeUri('conflict'), detail: 'that username is taken' })
-    const email = await u.call('PATCH', '/api/users/me', { token, body: { email: 'Bob@EXAMPLE.com' } })
+    const email = await u.call('PATCH', '/api/users/me', {
+      token,
+      body: { email: 'Bob@EXAMPLE.com', currentPassword: 'alice-password' },
+    })
     expect(email.status).toBe(409)
     expect(email.body.detail).toBe('that email is taken')
     // A conflict in one field changes no field.
     const both = await u.call('PATCH', '/api/users/me', {
       token,
-      body: { username: 'alice2', email: 'BOB@example.com' },
+      body: { username: 'alice2', email: 'BOB@example.com', currentPassword: 'alice-password' },
     })
     expect(both.status).toBe(409)
     const me = await u.call('GET', '/api/users/me', { token })
@@ -132,6 +138,49 @@ describe('PATCH /api/users/me', () => {
     expect(r.body.errors.map((e: { path: string }) => e.path)).toEqual(['/body/currentPassword'])
     expect(await loginStatus({ username: 'alice', password: 'alice-password' })).toBe(200)
     expect(await loginStatus({ username: 'alice', password: 'brand-new-password' })).toBe(401)
+  })
+
+  test('a new email without currentPassword: 422 naming /body/currentPassword, and nothing changes', async () => {
+    const r = await u.call('PATCH', '/api/users/me', {
+      token,
+      body: { username: 'alicia', email: 'mallory@example.com' },
+    })
+    expect(r.status).toBe(422)
+    expect(r.body.type).toBe(problemTypeUri('validation'))
+    expect(r.body.errors.map((e: { path: string }) => e.path)).toEqual(['/body/currentPassword'])
+    const me = await u.call('GET', '/api/users/me', { token })
+    expect(me.body).toMatchObject({ username: 'alice', email: 'alice@example.com' })
+  })
+
+  test('the email as it is, or a username alone, needs no currentPassword', async () => {
+    const r = await u.call('PATCH', '/api/users/me', {
+      token,
+      body: { username: 'alicia', email: 'alice@example.com' },
+    })
+    expect(r.status).toBe(200)
+    expect(r.body).toMatchObject({ username: 'alicia', email: 'alice@example.com' })
+  })
+
+  test('a new email with a wrong currentPassword: 422, counted as a guess like a password change', async () => {
+    const attempt = (currentPassword: string) =>
+      u.call('PATCH', '/api/users/me', { token, body: { email: 'mallory@example.com', currentPassword } })
+    for (let i = 0; i < 5; i++) {
+      const r = await attempt(`guess-${i}`)
+      expect(r.status).toBe(422)
+      expect(r.body.errors.map((e: { path: string }) => e.path)).toEqual(['/body/currentPassword'])
+    }
+    expect((await attempt('alice-password')).status).toBe(429)
+    expect((await u.call('GET', '/api/users/me', { token })).body.email).toBe('alice@example.com')
+  })
+
+  test('a new email that is taken needs the right currentPassword before it says so', async () => {
+    await u.register('bob', 'bob-password', 'bob@example.com')
+    const wrong = await u.call('PATCH', '/api/users/me', {
+      token,
+      body: { email: 'bob@example.com', currentPassword: 'wrong-password' },
+    })
+    expect(wrong.status).toBe(422)
+    expect(wrong.text).not.toContain('taken')
   })
 
   test('a new password with a wrong currentPassword: 422, and nothing else in the request changes', async () => {
