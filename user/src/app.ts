@@ -237,7 +237,7 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
           response: { 200: TokenPair, ...problems(401) },
           detail: {
             tags: ['auth'],
-            summary: 'Trade a refresh token for a new pair (the old one stops working)',
+            summary: 'Trade a refresh token for a new pair (the old one stops working a few seconds later)',
           },
         },
       )

@@ -6,6 +6,11 @@ export const UserConfig = serviceConfig(8005, {
   JWT_PRIVATE_KEY: Type.Optional(Type.String({ minLength: 1 })),
   ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 86_400, default: 900 }),
   REFRESH_TOKEN_TTL_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 7 }),
+  /**
+   * Seconds after its first use in which a refresh token may be used again (parallel refreshes
+   * from one client) without counting as reuse; 0 makes every second use revoke the family.
+   */
+  REFRESH_REUSE_GRACE_SECONDS: Type.Integer({ minimum: 0, maximum: 60, default: 5 }),
   /** The admin seeded when none exists. A missing password is a boot error in production. */
   ADMIN_USERNAME: Type.String({
     minLength: 3,

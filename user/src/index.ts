@@ -44,7 +44,11 @@ export const definition: ServiceDefinition<typeof schema, typeof UserConfig> = {
       concurrency: config.PASSWORD_HASH_CONCURRENCY,
       queue: config.PASSWORD_HASH_QUEUE,
     })
-    const users = new Users(store, passwords, config.REFRESH_TOKEN_TTL_DAYS * 86_400_000, {
+    const refresh = {
+      ttlMs: config.REFRESH_TOKEN_TTL_DAYS * 86_400_000,
+      reuseGraceMs: config.REFRESH_REUSE_GRACE_SECONDS * 1000,
+    }
+    const users = new Users(store, passwords, refresh, {
       revocations,
       accessTtlMs: config.ACCESS_TOKEN_TTL_SECONDS * 1000,
     })

@@ -53,12 +53,19 @@ const snapshot = (u: UserRow) => ({
   disabled: u.disabled,
 })
 
+export interface RefreshSettings {
+  /** How long a refresh token lives. */
+  ttlMs: number
+  /** How long after its first use a refresh token may be used again without counting as reuse. */
+  reuseGraceMs: number
+}
+
 /** The user accounts and their refresh-token families; every change emits its event in the same commit. */
 export class Users {
   constructor(
     private readonly store: Db,
     private readonly passwords: PasswordHasher,
-    private readonly refreshTtlMs: number,
+    private readonly refresh: RefreshSettings,
     private readonly sessions: { revocations: Revocations; accessTtlMs: number },
   ) {}
 
@@ -158,15 +165,17 @@ export class Users {
         familyId,
         userId,
         createdAt: now,
-        expiresAt: now + this.refreshTtlMs,
+        expiresAt: now + this.refresh.ttlMs,
       })
       .run()
     return token
   }
 
   /**
-   * Uses up a refresh token and returns its successor with the user. A token used before revokes
-   * its whole family (someone replayed it); unknown, expired, revoked or a disabled user: 401.
+   * Uses up a refresh token and returns its successor with the user. A token used again within
+   * the grace window gets a successor of its own (a client racing itself: two tabs, a retry after
+   * a lost answer); used again later it revokes its whole family (someone replayed it). Unknown,
+   * expired, revoked or a disabled user: 401.
    */
   rotate(token: string): { user: UserRow; refreshToken: string } {
     const invalid = () => unauthorized('invalid refresh token')
@@ -176,8 +185,9 @@ export class Users {
         .from(refreshTokens)
         .where(eq(refreshTokens.tokenHash, hashOpaqueToken(token)))
         .get()
-      if (!row || row.revokedAt !== null || row.expiresAt <= Date.now()) return null
-      if (row.usedAt !== null) {
+      const now = Date.now()
+      if (!row || row.revokedAt !== null || row.expiresAt <= now) return null
+      if (row.usedAt !== null && now - row.usedAt >= this.refresh.reuseGraceMs) {
         this.revokeFamily(row.familyId)
         return 'reused' as const
       }
@@ -186,11 +196,14 @@ export class Users {
         this.revokeFamily(row.familyId)
         return null
       }
-      t.db
-        .update(refreshTokens)
-        .set({ usedAt: Date.now() })
-        .where(eq(refreshTokens.tokenHash, row.tokenHash))
-        .run()
+      // The first use starts the grace window; a use within it does not move it.
+      if (row.usedAt === null) {
+        t.db
+          .update(refreshTokens)
+          .set({ usedAt: now })
+          .where(eq(refreshTokens.tokenHash, row.tokenHash))
+          .run()
+      }
       return { user, refreshToken: this.issueRefreshToken(user.id, row.familyId) }
     })
     if (result === 'reused') throw unauthorized('refresh token reuse detected: the session is revoked')

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { afterEach, beforeEach, describe, expect, setSystemTime, test } from 'bun:test'
 import { problemTypeUri } from '@mart/shared'
 import { ADMIN, startUser, tally, type UserHarness } from './support.ts'
 
@@ -6,7 +6,10 @@ let u: UserHarness
 beforeEach(async () => {
   u = await startUser()
 })
-afterEach(() => u.stop())
+afterEach(async () => {
+  setSystemTime()
+  await u.stop()
+})
 
 describe('POST /api/auth/register', () => {
   test('creates a user account and never returns the password or its hash', async () => {
@@ -334,7 +337,7 @@ describe('POST /api/auth/token (OAuth2 password form)', () => {
 })
 
 describe('refresh tokens', () => {
-  test('a refresh gives a new pair and the old refresh token stops working', async () => {
+  test('a refresh gives a new pair, which refreshes in turn', async () => {
     await u.register('gina')
     const first = await u.login('gina')
     const r = await u.call('POST', '/api/auth/refresh', { body: { refreshToken: first.refreshToken } })
@@ -345,10 +348,12 @@ describe('refresh tokens', () => {
     expect(again.status).toBe(200)
   })
 
-  test('presenting an already-rotated token revokes the whole family', async () => {
+  test('presenting an already-rotated token after the grace window revokes the whole family', async () => {
     await u.register('hank')
     const first = await u.login('hank')
     const second = await u.call('POST', '/api/auth/refresh', { body: { refreshToken: first.refreshToken } })
+    // REFRESH_REUSE_GRACE_SECONDS is 5 by default.
+    setSystemTime(new Date(Date.now() + 6_000))
     const replay = await u.call('POST', '/api/auth/refresh', { body: { refreshToken: first.refreshToken } })
     expect(replay.status).toBe(401)
     expect(replay.headers.get('www-authenticate')).toBe('Bearer')
@@ -362,6 +367,50 @@ describe('refresh tokens', () => {
     expect(
       (await u.call('POST', '/api/auth/refresh', { body: { refreshToken: fresh.refreshToken } })).status,
     ).toBe(200)
+  })
+
+  test('parallel refreshes with the same token all succeed, and every refresh token they answer works', async () => {
+    await u.register('hank')
+    const { refreshToken } = await u.login('hank')
+    const refresh = (token: string) => u.call('POST', '/api/auth/refresh', { body: { refreshToken: token } })
+    const answers = await Promise.all(Array.from({ length: 4 }, () => refresh(refreshToken)))
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200])
+    const successors = answers.map((r) => r.body.refreshToken as string)
+    expect(new Set(successors).size).toBe(4)
+    for (const r of answers)
+      expect((await u.call('GET', '/api/users/me', { token: r.body.accessToken })).status).toBe(200)
+    for (const token of successors) expect((await refresh(token)).status).toBe(200)
+  })
+
+  test('within the grace window a second use gets a fresh pair and revokes nothing; after it, reuse revokes', async () => {
+    await u.register('hank')
+    const first = await u.login('hank')
+    const refresh = (token: string) => u.call('POST', '/api/auth/refresh', { body: { refreshToken: token } })
+    const start = Date.now()
+    const a = await refresh(first.refreshToken)
+    setSystemTime(new Date(start + 4_000))
+    const b = await refresh(first.refreshToken)
+    expect([a.status, b.status]).toEqual([200, 200])
+    expect(b.body.refreshToken).not.toBe(a.body.refreshToken)
+    setSystemTime(new Date(start + 5_500))
+    const reuse = await refresh(first.refreshToken)
+    expect(reuse.status).toBe(401)
+    expect(reuse.body.detail).toBe('refresh token reuse detected: the session is revoked')
+    // The whole family, both successors included.
+    expect((await refresh(a.body.refreshToken)).status).toBe(401)
+    expect((await refresh(b.body.refreshToken)).status).toBe(401)
+  })
+
+  test('REFRESH_REUSE_GRACE_SECONDS=0: a second use, even at once, revokes the family', async () => {
+    await u.stop()
+    u = await startUser({ REFRESH_REUSE_GRACE_SECONDS: '0' })
+    await u.register('hank')
+    const first = await u.login('hank')
+    const refresh = (token: string) => u.call('POST', '/api/auth/refresh', { body: { refreshToken: token } })
+    const answers = await Promise.all([refresh(first.refreshToken), refresh(first.refreshToken)])
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 401])
+    const winner = answers.find((r) => r.status === 200)
+    expect((await refresh(winner?.body.refreshToken)).status).toBe(401)
   })
 
   test('logout revokes the family: 204, then the refresh token is refused', async () => {
