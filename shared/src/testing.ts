@@ -2,12 +2,14 @@ import { describe, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Writable } from 'node:stream'
 import { SignJWT } from 'jose'
 import pino from 'pino'
 import type { Role } from './auth.ts'
 import type { Bus, Delivery } from './bus/types.ts'
 import type { EventData } from './events/catalog.ts'
 import { ensureDevKeys, JWT_ALG, loadSigningKey } from './keys.ts'
+import { createLogger } from './log.ts'
 import { sleep } from './retry.ts'
 
 /** A fresh directory under the system temp dir; removed by the returned cleanup. */
@@ -19,6 +21,28 @@ export function tempDir(prefix = 'mart-'): { dir: string; cleanup(): void } {
 /** A logger that writes nothing (LOG_LEVEL=debug in the environment turns test logs on). */
 export const testLogger = (service = 'test') =>
   pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent', base: { service } })
+
+/**
+ * A logger whose JSON lines the test can read back (the service's own logger, redaction
+ * included). TEST_LOG_LEVEL=debug prints them as well.
+ */
+export function capturedLogger(service = 'test') {
+  const raw: string[] = []
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      raw.push(String(chunk))
+      if (process.env.TEST_LOG_LEVEL) process.stdout.write(chunk)
+      done()
+    },
+  })
+  return {
+    log: createLogger({ service, level: 'info', destination: sink }),
+    /** Every line so far, as written. */
+    text: () => raw.join(''),
+    /** Every line so far, parsed. */
+    lines: () => raw.map((l) => JSON.parse(l) as Record<string, unknown>),
+  }
+}
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws `what`). */
 export async function waitFor<T>(

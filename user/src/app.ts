@@ -1,4 +1,5 @@
 import {
+  audit,
   authGuards,
   clientAddress,
   createHttpApp,
@@ -15,6 +16,7 @@ import {
 } from '@mart/shared'
 import { type Static, Type } from '@sinclair/typebox'
 import { t } from 'elysia'
+import { auditChange, auditDeletion } from './audit.ts'
 import type { UserConfig } from './config.ts'
 import { deviceCookieParameter, deviceTokenFrom, setDeviceCookie } from './device-cookie.ts'
 import type { Devices } from './devices.ts'
@@ -24,6 +26,7 @@ import { signAccessToken, type TokenSettings } from './tokens.ts'
 import {
   needsCurrentPassword,
   principalOf,
+  RefreshTokenReused,
   type UserRow,
   type Users,
   view,
@@ -106,6 +109,9 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
     secure: config.NODE_ENV === 'production',
   }
 
+  const addressOf = (request: Request, server: Parameters<typeof clientAddress>[1]) =>
+    clientAddress(request, server, config.TRUST_PROXY)
+
   /** A fresh access token, and the refresh token given (rotation) or a new family's (login). */
   const tokenPair = async (user: UserRow, refreshToken = users.issueRefreshToken(user.id)) => ({
     accessToken: await signAccessToken(tokens, principalOf(user), users.issuedAtFor(user.id)),
@@ -129,12 +135,19 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
       .use(authGuards(verifier, { current: (principal) => users.current(principal.id) }))
       .post(
         '/api/auth/register',
-        async ({ body, trace, set, request, server }) => {
+        async ({ body, trace, set, request, server, log }) => {
           // Counted before anything is hashed, a refused name included: each attempt costs an
           // argon2id hash, and a 409 says whether an email has an account.
-          const address = clientAddress(request, server, config.TRUST_PROXY)
+          const address = addressOf(request, server)
           const attempt = registrations.take(address)
-          if (!attempt.taken) throw tooManyAttempts(attempt.retryAfter)
+          if (!attempt.taken) {
+            audit(log, 'registration.refused', {
+              address,
+              reason: 'rate_limited',
+              seconds: attempt.retryAfter,
+            })
+            throw tooManyAttempts(attempt.retryAfter)
+          }
           try {
             const user = await users.register(body, trace)
             set.status = 201
@@ -153,13 +166,14 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
       )
       .post(
         '/api/auth/login',
-        async ({ body, request, server, cookie }) => {
+        async ({ body, request, server, cookie, log }) => {
           if ((body.username === undefined) === (body.email === undefined)) {
             throw validationProblem([{ path: '/body', message: 'give either username or email' }])
           }
           const { user, deviceToken } = await logins.attempt(body, {
-            address: clientAddress(request, server, config.TRUST_PROXY),
+            address: addressOf(request, server),
             deviceToken: body.deviceToken ?? deviceTokenFrom(cookie),
+            log,
           })
           setDeviceCookie(cookie, deviceToken, cookieOptions)
           return { ...(await tokenPair(user)), deviceToken }
@@ -187,16 +201,13 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
       )
       .post(
         '/api/auth/token',
-        async ({ body, request, server, cookie }) => {
+        async ({ body, request, server, cookie, log }) => {
           const identifier = body.username.includes('@')
             ? { email: body.username }
             : { username: body.username }
           const { user, deviceToken } = await logins.attempt(
             { ...identifier, password: body.password },
-            {
-              address: clientAddress(request, server, config.TRUST_PROXY),
-              deviceToken: deviceTokenFrom(cookie),
-            },
+            { address: addressOf(request, server), deviceToken: deviceTokenFrom(cookie), log },
           )
           setDeviceCookie(cookie, deviceToken, cookieOptions)
           const pair = await tokenPair(user)
@@ -228,9 +239,17 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
       )
       .post(
         '/api/auth/refresh',
-        async ({ body }) => {
-          const { user, refreshToken } = users.rotate(body.refreshToken)
-          return tokenPair(user, refreshToken)
+        async ({ body, request, server, log }) => {
+          try {
+            const { user, refreshToken } = users.rotate(body.refreshToken)
+            return await tokenPair(user, refreshToken)
+          } catch (err) {
+            if (err instanceof RefreshTokenReused) {
+              const address = addressOf(request, server)
+              audit(log, 'refresh_token.reused', { target: err.userId, address, outcome: 'family_revoked' })
+            }
+            throw err
+          }
         },
         {
           body: RefreshBody,
@@ -286,19 +305,26 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
       })
       .patch(
         '/api/users/me',
-        async ({ user, body, trace }) => {
+        async ({ user, body, trace, request, server, log }) => {
+          const by = { actor: user.id, address: addressOf(request, server) }
           // Guessing the current password is limited like guessing it at login, and counted
           // before the check in the same way; only a wrong one keeps its attempt.
           const checked =
             body.currentPassword !== undefined && needsCurrentPassword(found(users.byId(user.id)), body)
           const attempt = checked ? throttle.recheck(user.id) : null
           try {
-            const changed = await users.updateSelf(user.id, body, trace)
+            const { before, after } = await users.updateSelf(user.id, body, trace)
             attempt?.refund()
-            return view(changed)
+            auditChange(log, by, before, after)
+            return view(after)
           } catch (err) {
-            if (err instanceof WrongCurrentPassword) attempt?.failed()
-            else attempt?.refund()
+            if (!(err instanceof WrongCurrentPassword)) {
+              attempt?.refund()
+              throw err
+            }
+            audit(log, 'current_password.failed', { ...by, target: user.id })
+            const lockout = attempt?.failed()
+            if (lockout) audit(log, 'lockout', { ...by, target: user.id, ...lockout })
             throw err
           }
         },
@@ -340,17 +366,26 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
         response: { 200: User },
         detail: { tags: ['admin'], summary: 'One account' },
       })
-      .patch('/api/users/:id', ({ params, body, trace }) => view(users.adminUpdate(params.id, body, trace)), {
-        requireAdmin: true,
-        params: t.Object({ id: Id }),
-        body: t.Object({ role: t.Optional(Role), disabled: t.Optional(Type.Boolean()) }),
-        response: { 200: User, ...problems(409) },
-        detail: { tags: ['admin'], summary: 'Change role or disabled flag' },
-      })
+      .patch(
+        '/api/users/:id',
+        ({ params, body, trace, user, request, server, log }) => {
+          const { before, after } = users.adminUpdate(params.id, body, trace)
+          auditChange(log, { actor: user.id, address: addressOf(request, server) }, before, after)
+          return view(after)
+        },
+        {
+          requireAdmin: true,
+          params: t.Object({ id: Id }),
+          body: t.Object({ role: t.Optional(Role), disabled: t.Optional(Type.Boolean()) }),
+          response: { 200: User, ...problems(409) },
+          detail: { tags: ['admin'], summary: 'Change role or disabled flag' },
+        },
+      )
       .delete(
         '/api/users/:id',
-        ({ params, trace, set }) => {
-          users.delete(params.id, trace)
+        ({ params, trace, set, user, request, server, log }) => {
+          const deleted = users.delete(params.id, trace)
+          auditDeletion(log, { actor: user.id, address: addressOf(request, server) }, deleted)
           set.status = 204
         },
         {

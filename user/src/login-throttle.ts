@@ -79,9 +79,12 @@ export class Attempt {
     this.counter.refund(this.key)
   }
 
-  /** The password was wrong: it stays counted. Answers the lockout it started, if it was the last allowed. */
-  failed(): Lockout | null {
-    return this.left === 0 ? this.scope : null
+  /**
+   * The password was wrong: it stays counted. Answers the lockout it started, if it was the last
+   * one allowed: what is locked out, and for how many seconds.
+   */
+  failed(): { scope: Lockout; seconds: number } | null {
+    return this.left === 0 ? { scope: this.scope, seconds: this.counter.retryAfter(this.key) } : null
   }
 }
 

@@ -1,4 +1,4 @@
-import { unauthorized } from '@mart/shared'
+import { audit, type Logger, unauthorized } from '@mart/shared'
 import type { Devices } from './devices.ts'
 import type { LoginThrottle } from './login-throttle.ts'
 import type { UserRow, Users } from './users.ts'
@@ -13,6 +13,8 @@ export interface Client {
   address: string
   /** The device token it sent (body field or cookie), if any. */
   deviceToken?: string
+  /** The request's logger, for the audit lines of a failure or a lockout. */
+  log: Logger
 }
 
 /**
@@ -44,7 +46,12 @@ export class Login {
       throw err
     }
     if (!user) {
-      attempt.failed()
+      // The account when there is one; what was typed otherwise stays out of the log (it may be
+      // a password typed in the wrong field).
+      const target = account?.id
+      audit(client.log, 'login.failed', { target, address: client.address })
+      const lockout = attempt.failed()
+      if (lockout) audit(client.log, 'lockout', { target, address: client.address, ...lockout })
       throw unauthorized('wrong username, email or password')
     }
     attempt.refund()

@@ -60,6 +60,12 @@ export interface RefreshSettings {
   reuseGraceMs: number
 }
 
+/** An account as it was before a change and as the change left it. */
+export interface Change {
+  before: UserRow
+  after: UserRow
+}
+
 /** The user accounts and their refresh-token families; every change emits its event in the same commit. */
 export class Users {
   constructor(
@@ -189,7 +195,7 @@ export class Users {
       if (!row || row.revokedAt !== null || row.expiresAt <= now) return null
       if (row.usedAt !== null && now - row.usedAt >= this.refresh.reuseGraceMs) {
         this.revokeFamily(row.familyId)
-        return 'reused' as const
+        return new RefreshTokenReused(row.userId)
       }
       const user = this.byId(row.userId)
       if (!user || user.disabled) {
@@ -206,7 +212,7 @@ export class Users {
       }
       return { user, refreshToken: this.issueRefreshToken(user.id, row.familyId) }
     })
-    if (result === 'reused') throw unauthorized('refresh token reuse detected: the session is revoked')
+    if (result instanceof RefreshTokenReused) throw result
     if (!result) throw invalid()
     return result
   }
@@ -242,7 +248,7 @@ export class Users {
     id: string,
     patch: { username?: string; email?: string; password?: string; currentPassword?: string },
     trace?: TraceContext,
-  ): Promise<UserRow> {
+  ): Promise<Change> {
     const current = this.byId(id)
     if (!current) throw notFound('no such user')
     // The password is checked before a taken email is reported.
@@ -260,7 +266,7 @@ export class Users {
   }
 
   /** What an admin may change: role and disabled. The last active admin stays an active admin. */
-  adminUpdate(id: string, patch: { role?: Role; disabled?: boolean }, trace?: TraceContext): UserRow {
+  adminUpdate(id: string, patch: { role?: Role; disabled?: boolean }, trace?: TraceContext): Change {
     return this.change(id, patch, trace)
   }
 
@@ -268,7 +274,7 @@ export class Users {
     id: string,
     patch: { username?: string; email?: string; passwordHash?: string; role?: Role; disabled?: boolean },
     trace?: TraceContext,
-  ): UserRow {
+  ): Change {
     return tx(
       this.store,
       (t) => {
@@ -300,15 +306,15 @@ export class Users {
           (k) => after[k] !== before[k],
         )
         if (changed) t.publish('user.updated', snapshot(after), { subject: id })
-        return after
+        return { before, after }
       },
       requestContext(trace),
     )
   }
 
-  /** Removes an account and its sessions; never the last active admin. */
-  delete(id: string, trace?: TraceContext): void {
-    tx(
+  /** Removes an account and its sessions; never the last active admin. Answers the account as it was. */
+  delete(id: string, trace?: TraceContext): UserRow {
+    return tx(
       this.store,
       (t) => {
         const user = this.byId(id)
@@ -318,6 +324,7 @@ export class Users {
         t.db.delete(users).where(eq(users.id, id)).run()
         t.publish('user.deleted', snapshot(user), { subject: id })
         this.revokeSessions(t, id, 'deleted')
+        return user
       },
       requestContext(trace),
     )
@@ -424,6 +431,15 @@ export class Users {
  */
 export const needsCurrentPassword = (current: UserRow, patch: { email?: string; password?: string }) =>
   patch.password !== undefined || (patch.email !== undefined && patch.email !== current.email)
+
+/** A refresh token used again after the grace window: its family is revoked (401). */
+export class RefreshTokenReused extends HttpProblem {
+  constructor(readonly userId: string) {
+    super('unauthorized', 'refresh token reuse detected: the session is revoked', {
+      headers: { 'www-authenticate': 'Bearer' },
+    })
+  }
+}
 
 /** A password change with the wrong current password: a guess, counted like a failed login. */
 export class WrongCurrentPassword extends HttpProblem {

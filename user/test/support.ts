@@ -7,7 +7,7 @@ import {
   type RunningService,
   startService,
 } from '@mart/shared'
-import { collect, type HttpCall, httpClient, tempDir, testLogger } from '@mart/shared/testing'
+import { capturedLogger, collect, type HttpCall, httpClient, tempDir } from '@mart/shared/testing'
 import { definition } from '../src/index.ts'
 
 export const ADMIN = { username: 'root', email: 'root@mart.test', password: 'root-password' }
@@ -19,6 +19,7 @@ export async function startUser(env: Record<string, string> = {}, opts: { bus?: 
   const bus = opts.bus ?? new MemoryBus()
   if (!opts.bus) await bus.ensureTopics(['user.events'])
   const events = await collect(bus, `observer-${crypto.randomUUID()}`, ['user.events'])
+  const logs = capturedLogger('user')
   const svc: RunningService = await startService(definition, {
     env: {
       NODE_ENV: 'test',
@@ -34,7 +35,7 @@ export async function startUser(env: Record<string, string> = {}, opts: { bus?: 
       ...env,
     },
     bus,
-    log: testLogger('user'),
+    log: logs.log,
   })
 
   const call = httpClient(svc.app, 'http://user.mart.test')
@@ -61,6 +62,12 @@ export async function startUser(env: Record<string, string> = {}, opts: { bus?: 
     adminToken: async () => (await login(ADMIN.username, ADMIN.password)).accessToken,
     /** Events the service published on user.events, decoded. */
     events: () => events.got.map((d: Delivery) => decodeEvent(d.value)),
+    /** Every log line the service wrote, parsed. */
+    logLines: logs.lines,
+    /** Every log line the service wrote, as written (to look for what must never be there). */
+    logText: logs.text,
+    /** The audit lines (admin actions and security events), in order. */
+    audits: () => logs.lines().filter((l) => typeof l.audit === 'string'),
     /** The raw messages the service published on user.events (key, value, headers), as received. */
     deliveries: (): Delivery[] => [...events.got],
     async stop() {
