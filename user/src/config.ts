@@ -11,14 +11,13 @@ export const UserConfig = serviceConfig(8005, {
    * from one client) without counting as reuse; 0 makes every second use revoke the family.
    */
   REFRESH_REUSE_GRACE_SECONDS: Type.Integer({ minimum: 0, maximum: 60, default: 5 }),
-  /** The admin seeded when none exists. A missing password is a boot error in production. */
-  ADMIN_USERNAME: Type.String({
-    minLength: 3,
-    maxLength: 32,
-    pattern: '^[a-zA-Z0-9_.-]+$',
-    default: 'admin',
-  }),
-  ADMIN_EMAIL: Type.String({ format: 'email', maxLength: 254, default: 'admin@mart.local' }),
+  /**
+   * The admin seeded when none exists (admin / admin@mart.local unless set: first-admin.ts). Unset
+   * rather than defaulted here, so a later start can tell which were set and warn that they are
+   * ignored. A missing password is a boot error in production.
+   */
+  ADMIN_USERNAME: Type.Optional(Type.String({ minLength: 3, maxLength: 32, pattern: '^[a-zA-Z0-9_.-]+$' })),
+  ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, maxLength: 128 })),
   /** argon2id cost; lower it only for tests. */
   PASSWORD_MEMORY_KIB: Type.Integer({ minimum: 1024, maximum: 1_048_576, default: 65_536 }),

@@ -11,11 +11,9 @@ import { buildApp } from './app.ts'
 import { UserConfig } from './config.ts'
 import * as schema from './db/schema.ts'
 import { Devices } from './devices.ts'
+import { seedFirstAdmin } from './first-admin.ts'
 import { PasswordHasher } from './passwords.ts'
 import { Users } from './users.ts'
-
-// A development-only admin password, printed once when it is used.
-const DEV_ADMIN_PASSWORD = 'mart-admin-dev'
 
 export const definition: ServiceDefinition<typeof schema, typeof UserConfig> = {
   name: 'user',
@@ -52,20 +50,7 @@ export const definition: ServiceDefinition<typeof schema, typeof UserConfig> = {
       revocations,
       accessTtlMs: config.ACCESS_TOKEN_TTL_SECONDS * 1000,
     })
-    if (!config.ADMIN_PASSWORD && production && !users.hasAdmin()) {
-      throw new Error('ADMIN_PASSWORD is required in production to seed the first admin')
-    }
-    const seeded = users.seedAdmin({
-      username: config.ADMIN_USERNAME,
-      email: config.ADMIN_EMAIL,
-      password: config.ADMIN_PASSWORD ?? DEV_ADMIN_PASSWORD,
-    })
-    if (seeded && !config.ADMIN_PASSWORD) {
-      // Printed, not logged: logs never carry a password, even a public development one.
-      console.warn(
-        `user: seeded the admin "${seeded.username}" with the development password "${DEV_ADMIN_PASSWORD}"; set ADMIN_PASSWORD`,
-      )
-    }
+    seedFirstAdmin(users, config, { production, log })
     const devices = new Devices(store, config.DEVICE_TOKEN_TTL_DAYS * 86_400_000)
     return {
       app: buildApp({ config, log, users, devices, verifier, signing, publicJwks: jwks, ready }),

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { ensureDevKeys, MemoryBus, startService } from '@mart/shared'
-import { tempDir, testLogger, waitFor } from '@mart/shared/testing'
+import { capturedLogger, tempDir, waitFor } from '@mart/shared/testing'
 import { definition } from '../src/index.ts'
 import { ADMIN, startUser } from './support.ts'
 
@@ -30,7 +30,7 @@ async function start(env: Record<string, string> = {}) {
 }
 
 /** The service started with exactly `env` (no harness defaults), on its own memory bus. */
-async function boot(env: Record<string, string>) {
+async function boot(env: Record<string, string>, logs = capturedLogger('user')) {
   const bus = new MemoryBus()
   cleanups.push(() => bus.close())
   const svc = await startService(definition, {
@@ -42,7 +42,7 @@ async function boot(env: Record<string, string>) {
       ...env,
     },
     bus,
-    log: testLogger('user'),
+    log: logs.log,
   })
   cleanups.push(() => svc.stop())
   return svc
@@ -97,6 +97,31 @@ describe('the seeded admin', () => {
     const list = await second.call('GET', '/api/users', { token: await second.adminToken() })
     expect(list.body.items.map((x: { username: string; role: string }) => [x.username, x.role])).toEqual([
       [ADMIN.username, 'admin'],
+    ])
+  })
+
+  test('ADMIN_* set once an admin exists: a warning names the variables, never the password', async () => {
+    const first = await start()
+    expect(first.logLines().filter((l) => l.level === 40)).toEqual([])
+    await first.stop()
+    const second = await start()
+    const warnings = second.logLines().filter((l) => l.level === 40)
+    expect(warnings).toEqual([
+      expect.objectContaining({ variables: ['ADMIN_USERNAME', 'ADMIN_EMAIL', 'ADMIN_PASSWORD'] }),
+    ])
+    expect(String(warnings[0]?.msg)).toContain('ignored')
+    expect(second.logText()).not.toContain(ADMIN.password)
+  })
+
+  test('no ADMIN_* set once an admin exists: no warning; one set: that one is named', async () => {
+    await (await start()).stop()
+    const quiet = capturedLogger('user')
+    await (await boot({ NODE_ENV: 'test' }, quiet)).stop()
+    expect(quiet.lines().filter((l) => l.level === 40)).toEqual([])
+    const one = capturedLogger('user')
+    await boot({ NODE_ENV: 'test', ADMIN_EMAIL: 'other@mart.test' }, one)
+    expect(one.lines().filter((l) => l.level === 40)).toEqual([
+      expect.objectContaining({ variables: ['ADMIN_EMAIL'] }),
     ])
   })
 
