@@ -8,6 +8,7 @@
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { loadPublicKeys, sleep, TokenVerifier } from '@mart/shared'
+import { testLogger } from '@mart/shared/testing'
 import { ADMIN, startUser, tally } from '../user/test/support.ts'
 
 const { values } = parseArgs({
@@ -23,7 +24,8 @@ else if (values.mode === 'register-flood') await registerFlood(Number(values.reg
 else throw new Error(`unknown --mode ${values.mode} (tokens, register-flood)`)
 
 async function tokens(n: number) {
-  const u = await startUser()
+  // Silent, as before: the figures compare with earlier runs.
+  const u = await startUser({}, { log: testLogger('user') })
   const { accessToken } = await u.login(ADMIN.username, ADMIN.password)
   const keys = await loadPublicKeys(`@${join(u.dir, 'keys', 'jwt-public.jwks.json')}`)
   const verifier = (cacheSize: number) =>
@@ -54,16 +56,19 @@ async function tokens(n: number) {
 }
 
 async function registerFlood(n: number) {
-  const u = await startUser({
-    // The service's own argon2id cost, not the cheap one tests use.
-    PASSWORD_MEMORY_KIB: '',
-    PASSWORD_TIME_COST: '',
-    REGISTER_MAX_PER_ADDRESS: String(n * 10),
-    // Attempts count until their password is checked: the logins in flight during the flood
-    // would otherwise hit the per-account and per-address limits this run is not about.
-    LOGIN_MAX_PER_ADDRESS: '1000000',
-    LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000000',
-  })
+  const u = await startUser(
+    {
+      // The service's own argon2id cost, not the cheap one tests use.
+      PASSWORD_MEMORY_KIB: '',
+      PASSWORD_TIME_COST: '',
+      REGISTER_MAX_PER_ADDRESS: String(n * 10),
+      // Attempts count until their password is checked: the logins in flight during the flood
+      // would otherwise hit the per-account and per-address limits this run is not about.
+      LOGIN_MAX_PER_ADDRESS: '1000000',
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000000',
+    },
+    { log: testLogger('user') },
+  )
   const login = async () => {
     const t = performance.now()
     const r = await u.call('POST', '/api/auth/login', {

@@ -3,6 +3,7 @@ import {
   type Bus,
   type Delivery,
   decodeEvent,
+  type Logger,
   MemoryBus,
   type RunningService,
   startService,
@@ -14,7 +15,14 @@ export const ADMIN = { username: 'root', email: 'root@mart.test', password: 'roo
 
 export type Call = HttpCall
 
-export async function startUser(env: Record<string, string> = {}, opts: { bus?: Bus; dir?: string } = {}) {
+export async function startUser(
+  env: Record<string, string> = {},
+  opts: {
+    bus?: Bus
+    dir?: string /** Instead of the captured one (benchmarks: a silent logger). */
+    log?: Logger
+  } = {},
+) {
   const tmp = opts.dir ? { dir: opts.dir, cleanup() {} } : tempDir('mart-user-')
   const bus = opts.bus ?? new MemoryBus()
   if (!opts.bus) await bus.ensureTopics(['user.events'])
@@ -35,7 +43,7 @@ export async function startUser(env: Record<string, string> = {}, opts: { bus?: 
       ...env,
     },
     bus,
-    log: logs.log,
+    log: opts.log ?? logs.log,
   })
 
   const call = httpClient(svc.app, 'http://user.mart.test')
