@@ -1,20 +1,17 @@
-import { dirname, join } from 'node:path'
-import { openapi } from '@elysiajs/openapi'
 import { Elysia, ValidationError } from 'elysia'
 import type { Logger } from 'pino'
-import { securitySchemes } from './auth.ts'
+import { apiDocs } from './docs.ts'
 import {
   type FieldError,
   HttpProblem,
-  notFound,
   type Problem,
   type ProblemKind,
   problemTypes,
   problemTypeUri,
 } from './errors.ts'
+import { parseBody, readText } from './http-body.ts'
 import { hasBody, mediaType, type RouteTable, routeTableOf } from './http-routes.ts'
 import { errorFields } from './log.ts'
-import { completeDocument } from './openapi-doc.ts'
 import { type TraceContext, traceFrom } from './trace.ts'
 
 export interface HttpAppOptions {
@@ -32,13 +29,6 @@ export interface HttpAppOptions {
 }
 
 const PROBLEM_JSON = 'application/problem+json'
-
-const swaggerUiDir = dirname(Bun.resolveSync('swagger-ui-dist/package.json', import.meta.dir))
-/** The files of swagger-ui-dist the /docs page loads, and nothing else from that folder. */
-const docsAssets: Record<string, string> = {
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-  'swagger-ui.css': 'text/css; charset=utf-8',
-}
 
 /** Builds a problem response; only `problem` and the trace headers leave the service. */
 export function problemResponse(
@@ -144,33 +134,12 @@ export function createHttpApp(opts: HttpAppOptions) {
     normalize: 'typebox',
     serve: { maxRequestBodySize: opts.bodyLimit },
   })
-    // Before the plugin, so that it applies to the document route as well.
-    .onAfterHandle({ as: 'global' }, ({ path, response }) => {
-      if (path === '/docs/json') return completeDocument(response)
-    })
     .use(
-      openapi({
-        path: '/docs',
-        specPath: '/docs/json',
-        // Routes with a dot (jwks.json) are API too, not static files.
-        exclude: { paths: ['/health', '/ready'], staticFile: false },
-        // Swagger UI from our own node_modules, not a CDN: /docs works on a machine without
-        // internet. Relative URLs, so the page works at /docs and behind /api/<service>/docs.
-        provider: 'swagger-ui',
-        swagger: {
-          cdn: 'docs/assets/swagger-ui-bundle.js',
-          theme: 'docs/assets/swagger-ui.css',
-          autoDarkMode: false,
-        },
-        documentation: {
-          ...opts.documentation,
-          components: { securitySchemes, ...(opts.documentation?.components as object | undefined) },
-          info: {
-            title: opts.title ?? `Mart ${opts.service} service`,
-            version: opts.version ?? '0.1.0',
-            description: opts.description ?? '',
-          },
-        },
+      apiDocs({
+        title: opts.title ?? `Mart ${opts.service} service`,
+        description: opts.description ?? '',
+        version: opts.version ?? '0.1.0',
+        documentation: opts.documentation,
       }),
     )
     .onRequest(({ request, set }) => {
@@ -182,15 +151,18 @@ export function createHttpApp(opts: HttpAppOptions) {
         return fail(request, problemOf('payload-too-large', `the limit is ${opts.bodyLimit} bytes`))
       }
     })
-    // JSON bodies only, except where a route declares a form (the OAuth2 password grant): a body
-    // in another encoding is a 415 that says what to send, not a half-understood request.
-    .onTransform({ as: 'global' }, ({ request, route }) => {
+    // Every body goes through this parser, not Elysia's. JSON bodies only, except where a route
+    // declares a form (the OAuth2 password grant): a body in another encoding is a 415 that says
+    // what to send, not a half-understood request. Then the body is read up to the size limit,
+    // and JSON checked for depth, before anything else looks at it.
+    .onParse({ as: 'global' }, async ({ request, route }) => {
       if (!hasBody(request)) return
       const type = mediaType(request.headers.get('content-type'))
       const accepted = routes().bodyTypes(request.method, route)
       if (!accepted.includes(type)) {
         throw new HttpProblem('unsupported-media-type', `send the body as ${accepted.join(' or ')}`)
       }
+      return parseBody(type, await readText(request, opts.bodyLimit))
     })
     .derive({ as: 'global' }, ({ request }) => {
       const trace = traceOf(request)
@@ -218,6 +190,9 @@ export function createHttpApp(opts: HttpAppOptions) {
         return fail(request, { ...problemOf('not-found'), instance })
       }
       if (code === 'PARSE') {
+        // Elysia wraps whatever a parser throws; ours throws problems (413, 415, too deep).
+        const cause = (error as { cause?: unknown }).cause
+        if (cause instanceof HttpProblem) return fail(request, { ...cause.toProblem(), instance })
         return fail(request, {
           ...problemOf('bad-request', 'the body is not valid for its content type'),
           instance,
@@ -246,17 +221,6 @@ export function createHttpApp(opts: HttpAppOptions) {
       if (path === '/health' || path === '/ready') opts.log.debug(line, 'request')
       else opts.log.info(line, 'request')
     })
-    .get(
-      '/docs/assets/:file',
-      ({ params }) => {
-        const type = docsAssets[params.file]
-        if (!type) throw notFound()
-        return new Response(Bun.file(join(swaggerUiDir, params.file)), {
-          headers: { 'content-type': type, 'cache-control': 'public, max-age=86400' },
-        })
-      },
-      { detail: { hide: true } },
-    )
     .get('/health', () => ({ status: 'ok' as const }), { detail: { hide: true } })
     .get(
       '/ready',
