@@ -177,6 +177,19 @@ describe('validation', () => {
     expect((await p.call('GET', '/api/products')).body.items).toEqual([])
   })
 
+  test('a body of 50,000 nested arrays or objects is a 400 problem, and nothing is created', async () => {
+    for (const rawJson of [
+      `${'['.repeat(50_000)}${']'.repeat(50_000)}`,
+      `${'{"name":'.repeat(50_000)}1${'}'.repeat(50_000)}`,
+    ]) {
+      const r = await p.call('POST', '/api/products', { token: p.admin, rawJson })
+      expect(r.status).toBe(400)
+      expect(r.headers.get('content-type')).toBe('application/problem+json')
+      expect(r.body.type).toBe(problemTypeUri('bad-request'))
+    }
+    expect((await p.call('GET', '/api/products')).body.items).toEqual([])
+  })
+
   test('list query: bad limit, sort, prices, inStock and cursors are 422', async () => {
     for (const qs of [
       'limit=0',
