@@ -10,6 +10,7 @@ import {
   problemTypeUri,
 } from './errors.ts'
 import { parseBody, readText } from './http-body.ts'
+import { HEADER_LIMIT, headSize, PARSER_BODY_LIMIT, raiseParserLimits } from './http-limits.ts'
 import { hasBody, mediaType, type RouteTable, routeTableOf } from './http-routes.ts'
 import { errorFields } from './log.ts'
 import { type TraceContext, traceFrom } from './trace.ts'
@@ -102,6 +103,7 @@ const kindByStatus = new Map<number, ProblemKind>(
  * in and out, a per-request logger, a body size limit and an access log line per request.
  */
 export function createHttpApp(opts: HttpAppOptions) {
+  raiseParserLimits()
   // Per-request state: the trace, when it started and, for problems, the status sent.
   const traces = new WeakMap<Request, TraceContext & { started: number; status?: number }>()
   const traceOf = (request: Request) => {
@@ -132,7 +134,8 @@ export function createHttpApp(opts: HttpAppOptions) {
     // TypeBox's checks before Elysia's normalising: an array or a string where the schema has an
     // object is a 422, never an empty object (that would make `PATCH [1,2]` a successful no-op).
     normalize: 'typebox',
-    serve: { maxRequestBodySize: opts.bodyLimit },
+    // Our limits, not Bun's, are the ones a client meets (http-limits.ts).
+    serve: { maxRequestBodySize: PARSER_BODY_LIMIT },
   })
     .use(
       apiDocs({
@@ -146,9 +149,14 @@ export function createHttpApp(opts: HttpAppOptions) {
       const trace = traceOf(request)
       set.headers['x-request-id'] = trace.requestId
       set.headers.traceparent = trace.traceparent
+      // Thrown, not returned: an answer returned here would skip onError and the access line.
+      if (headSize(request) > HEADER_LIMIT) {
+        throw new HttpProblem('headers-too-large', `the limit is ${HEADER_LIMIT} bytes`)
+      }
+      // Refused before the body is read; Bun drains what the client still sends.
       const length = Number(request.headers.get('content-length') ?? 0)
       if (length > opts.bodyLimit) {
-        return fail(request, problemOf('payload-too-large', `the limit is ${opts.bodyLimit} bytes`))
+        throw new HttpProblem('payload-too-large', `the limit is ${opts.bodyLimit} bytes`)
       }
     })
     // Every body goes through this parser, not Elysia's. JSON bodies only, except where a route
