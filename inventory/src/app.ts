@@ -4,6 +4,7 @@ import {
   type Logger,
   notFound,
   problems,
+  QueryInteger,
   type TokenVerifier,
   validationProblem,
 } from '@mart/shared'
@@ -20,7 +21,7 @@ const Status = t.Union([
   t.Literal('out_of_stock'),
   t.Literal('discontinued'),
 ])
-// TypeBox's own Integer in bodies and answers: Elysia's t.Integer also takes "5" (a query needs that).
+// TypeBox's own Integer in bodies and answers: Elysia's t.Integer also takes "5" (QueryInteger in a query).
 const Threshold = Type.Integer({ minimum: 0, maximum: 1_000_000 })
 
 const Item = t.Object({
@@ -79,7 +80,7 @@ export function buildApp({ config, log, stock, verifier, ready }: AppDeps) {
       {
         requireAdmin: true,
         query: t.Object({
-          limit: t.Optional(t.Integer({ minimum: 1, maximum: 100 })),
+          limit: t.Optional(QueryInteger({ minimum: 1, maximum: 100 })),
           cursor: t.Optional(t.String({ maxLength: 200 })),
           status: t.Optional(Status),
         }),

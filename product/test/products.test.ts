@@ -209,6 +209,44 @@ describe('validation', () => {
   })
 })
 
+describe('list query numbers', () => {
+  test('decimal digits only: 0x10, 1e1, padded or signed numbers are a 422 naming the parameter', async () => {
+    for (const [name, value] of [
+      ['limit', '0x10'],
+      ['limit', '%20%205'],
+      ['minPrice', '1e1'],
+      ['maxPrice', '+100'],
+      ['maxPrice', '0x10'],
+    ] as const) {
+      const r = await p.call('GET', `/api/products?${name}=${value}`)
+      expect({ name, value, status: r.status }).toEqual({ name, value, status: 422 })
+      expect(r.body.errors).toEqual([
+        { path: `/query/${name}`, message: 'must be an integer in decimal digits' },
+      ])
+    }
+  })
+
+  test('a sort outside the list says which sorts there are', async () => {
+    const r = await p.call('GET', '/api/products?sort=cheapest')
+    expect(r.body.errors).toEqual([
+      { path: '/query/sort', message: 'must be one of: newest, price_asc, price_desc' },
+    ])
+  })
+
+  test('/docs/json shows each query integer with its bounds', async () => {
+    const spec = (await p.call('GET', '/docs/json')).body
+    const params = Object.fromEntries(
+      (spec.paths['/api/products'].get.parameters as { name: string; schema: object }[]).map((x) => [
+        x.name,
+        x.schema,
+      ]),
+    )
+    expect(params.limit).toMatchObject({ type: 'integer', minimum: 1, maximum: 100 })
+    expect(params.minPrice).toMatchObject({ type: 'integer', minimum: 0, maximum: 1_000_000_000_000 })
+    expect(params.maxPrice).toMatchObject({ type: 'integer', minimum: 0, maximum: 1_000_000_000_000 })
+  })
+})
+
 type Listed = { id: string; name: string; price: { amount: number } }
 
 /** Every product the list gives for `query`, following nextCursor page by page. */

@@ -1,6 +1,7 @@
-import { type Static, type TObject, type TProperties, type TSchema, Type } from '@sinclair/typebox'
+import { type Static, type TObject, type TProperties, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { logLevels } from './log.ts'
+import { choices } from './value-errors.ts'
 
 /** The settings every service reads; each service adds its own with `serviceConfig`. */
 export const BaseConfig = Type.Object({
@@ -81,13 +82,6 @@ export function loadConfig<S extends TObject>(
   })
   if (problems.length > 0) throw new ConfigError(service, [...new Set(problems)])
   return value as Static<S>
-}
-
-/** "must be one of: a, b" for a union of literals, where TypeBox would say "Expected union value". */
-function choices(schema: TSchema | undefined): string | undefined {
-  const options = (schema as { anyOf?: { const?: unknown }[] } | undefined)?.anyOf
-  if (!options?.every((o) => o.const !== undefined)) return undefined
-  return `must be one of: ${options.map((o) => String(o.const)).join(', ')}`
 }
 
 /** loadConfig for a service's entry point: a bad configuration prints one message and exits. */

@@ -14,6 +14,7 @@ import { HEADER_LIMIT, headSize, PARSER_BODY_LIMIT, raiseParserLimits } from './
 import { hasBody, mediaType, type RouteTable, routeTableOf } from './http-routes.ts'
 import { errorFields } from './log.ts'
 import { type TraceContext, traceFrom } from './trace.ts'
+import { messageOf } from './value-errors.ts'
 
 export interface HttpAppOptions {
   service: string
@@ -70,7 +71,7 @@ function fieldErrors(err: ValidationError, url: string): FieldError[] {
     const path = `${part}${'path' in e ? e.path : ''}`
     if (seen.has(path)) continue
     seen.add(path)
-    out.push({ path, message: 'message' in e ? String(e.message) : 'is not valid' })
+    out.push({ path, message: 'message' in e ? messageOf(e) : 'is not valid' })
     if (out.length >= 20) break
   }
   return out

@@ -8,6 +8,7 @@ import {
   notFound,
   type PublicKeys,
   problems,
+  QueryInteger,
   RateLimiter,
   type SigningKey,
   type TokenVerifier,
@@ -267,7 +268,7 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
       {
         requireAdmin: true,
         query: t.Object({
-          limit: t.Optional(t.Integer({ minimum: 1, maximum: 100 })),
+          limit: t.Optional(QueryInteger({ minimum: 1, maximum: 100 })),
           cursor: t.Optional(t.String({ maxLength: 200 })),
           q: t.Optional(t.String({ minLength: 1, maxLength: 100 })),
         }),
