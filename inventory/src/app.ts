@@ -1,6 +1,7 @@
 import {
   authGuards,
   createHttpApp,
+  httpSettings,
   type Logger,
   notFound,
   problems,
@@ -64,8 +65,8 @@ export function buildApp({ config, log, stock, verifier, ready }: AppDeps) {
   return createHttpApp({
     service: 'inventory',
     log,
-    bodyLimit: config.HTTP_BODY_LIMIT,
     ready,
+    ...httpSettings(config),
     title: 'Mart inventory service',
     description:
       'Stock per product and the reservations orders hold. Stock items come from product.created; reservations from order events. Admin only.',

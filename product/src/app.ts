@@ -1,6 +1,7 @@
 import {
   authGuards,
   createHttpApp,
+  httpSettings,
   type Logger,
   NoContent,
   notFound,
@@ -67,8 +68,8 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
   return createHttpApp({
     service: 'product',
     log,
-    bodyLimit: config.HTTP_BODY_LIMIT,
     ready,
+    ...httpSettings(config),
     title: 'Mart product service',
     description: 'The catalogue: anyone browses and searches it; admins add, change and remove products.',
   })

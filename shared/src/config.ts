@@ -1,5 +1,6 @@
-import { type Static, type TObject, type TProperties, Type } from '@sinclair/typebox'
+import { type Static, type TObject, type TProperties, type TSchema, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { ORIGIN_LIST_PATTERN } from './cors.ts'
 import { logLevels } from './log.ts'
 import { choices } from './value-errors.ts'
 
@@ -28,6 +29,12 @@ export const BaseConfig = Type.Object({
   JWT_AUDIENCE: Type.String({ minLength: 1, default: 'mart' }),
   /** Behind the gateway: take the client address from the last X-Forwarded-For hop. */
   TRUST_PROXY: Type.Boolean({ default: false }),
+  /** Origins of browser front-ends that may call the API (CORS), comma-separated; none by default. */
+  CORS_ORIGINS: Type.String({
+    default: '',
+    pattern: ORIGIN_LIST_PATTERN,
+    errorMessage: 'must be origins such as https://shop.example.com, separated by commas',
+  }),
   /** Largest request body accepted, in bytes. */
   HTTP_BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 100 * 1024 * 1024, default: 1024 * 1024 }),
   /** WAL checkpoints run on a worker thread every this many ms (0: SQLite's own, on the writer). */
@@ -77,7 +84,8 @@ export function loadConfig<S extends TObject>(
   const value = Value.Default(schema, Value.Convert(schema, raw))
   const problems = [...Value.Errors(schema, value)].map((e) => {
     const key = e.path.replace(/^\//, '') || '(root)'
-    const message = choices(schema.properties[key]) ?? e.message
+    const property = schema.properties[key] as TSchema & { errorMessage?: string }
+    const message = property?.errorMessage ?? choices(property) ?? e.message
     return raw[key] === undefined ? `${key}: missing (${message})` : `${key}: ${message}`
   })
   if (problems.length > 0) throw new ConfigError(service, [...new Set(problems)])

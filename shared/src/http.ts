@@ -1,5 +1,7 @@
 import { Elysia, ValidationError } from 'elysia'
 import type { Logger } from 'pino'
+import type { BaseConfig } from './config.ts'
+import { corsOrigins, corsPolicy } from './cors.ts'
 import { apiDocs } from './docs.ts'
 import {
   type FieldError,
@@ -28,7 +30,15 @@ export interface HttpAppOptions {
   version?: string
   /** Extra OpenAPI document fields (security schemes, tags). */
   documentation?: Record<string, unknown>
+  /** Origins of browser front-ends that may call the API (CORS); none by default. */
+  corsOrigins?: string[]
 }
+
+/** The createHttpApp options a service's configuration sets. */
+export const httpSettings = (config: BaseConfig) => ({
+  bodyLimit: config.HTTP_BODY_LIMIT,
+  corsOrigins: corsOrigins(config.CORS_ORIGINS),
+})
 
 const PROBLEM_JSON = 'application/problem+json'
 
@@ -105,6 +115,7 @@ const kindByStatus = new Map<number, ProblemKind>(
  */
 export function createHttpApp(opts: HttpAppOptions) {
   raiseParserLimits()
+  const cors = corsPolicy(opts.corsOrigins ?? [])
   // Per-request state: the trace, when it started and, for problems, the status sent.
   const traces = new WeakMap<Request, TraceContext & { started: number; status?: number }>()
   const traceOf = (request: Request) => {
@@ -114,6 +125,20 @@ export function createHttpApp(opts: HttpAppOptions) {
       traces.set(request, t)
     }
     return t
+  }
+  /** The access line: one per request, whichever way it was answered. */
+  const logAccess = (request: Request, status: number | string | undefined) => {
+    const trace = traceOf(request)
+    const path = pathOf(request.url)
+    const line = {
+      requestId: trace.requestId,
+      method: request.method,
+      path,
+      status,
+      ms: Math.round((performance.now() - trace.started) * 100) / 100,
+    }
+    if (path === '/health' || path === '/ready') opts.log.debug(line, 'request')
+    else opts.log.info(line, 'request')
   }
   const fail = (request: Request, problem: Problem, headers?: Record<string, string>) => {
     const trace = traceOf(request)
@@ -150,9 +175,24 @@ export function createHttpApp(opts: HttpAppOptions) {
       const trace = traceOf(request)
       set.headers['x-request-id'] = trace.requestId
       set.headers.traceparent = trace.traceparent
+      // Set first, so that every answer carries them, problems included: a page cannot read an
+      // answer without them, not even a 401.
+      const origin = request.headers.get('origin')
+      Object.assign(set.headers, cors.headers(origin))
       // Thrown, not returned: an answer returned here would skip onError and the access line.
       if (headSize(request) > HEADER_LIMIT) {
         throw new HttpProblem('headers-too-large', `the limit is ${HEADER_LIMIT} bytes`)
+      }
+      if (cors.isPreflight(request)) {
+        const methods = routes().methodsFor(pathOf(request.url))
+        const allowed = cors.preflight(origin as string, methods)
+        if (!allowed) throw new HttpProblem('forbidden', 'this origin may not call the API')
+        if (!methods.length) throw new HttpProblem('not-found')
+        logAccess(request, 204)
+        return new Response(null, {
+          status: 204,
+          headers: { ...allowed, 'x-request-id': trace.requestId, traceparent: trace.traceparent },
+        })
       }
       // Refused before the body is read; Bun drains what the client still sends.
       const length = Number(request.headers.get('content-length') ?? 0)
@@ -219,16 +259,10 @@ export function createHttpApp(opts: HttpAppOptions) {
     })
     .onAfterResponse({ as: 'global' }, ({ request, set, responseValue }) => {
       const trace = traceOf(request)
-      const path = pathOf(request.url)
-      const line = {
-        requestId: trace.requestId,
-        method: request.method,
-        path,
-        status: trace.status ?? (responseValue instanceof Response ? responseValue.status : set.status),
-        ms: Math.round((performance.now() - trace.started) * 100) / 100,
-      }
-      if (path === '/health' || path === '/ready') opts.log.debug(line, 'request')
-      else opts.log.info(line, 'request')
+      logAccess(
+        request,
+        trace.status ?? (responseValue instanceof Response ? responseValue.status : set.status),
+      )
     })
     .get('/health', () => ({ status: 'ok' as const }), { detail: { hide: true } })
     .get(

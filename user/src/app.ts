@@ -3,6 +3,7 @@ import {
   clientAddress,
   createHttpApp,
   HttpProblem,
+  httpSettings,
   type Logger,
   NoContent,
   notFound,
@@ -110,8 +111,8 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
   return createHttpApp({
     service: 'user',
     log,
-    bodyLimit: config.HTTP_BODY_LIMIT,
     ready,
+    ...httpSettings(config),
     title: 'Mart user service',
     description:
       'Accounts, login, tokens and roles. Log in with "Authorize" (password flow) to try the rest.',
