@@ -11,10 +11,12 @@ import {
   problemTypes,
   problemTypeUri,
 } from './errors.ts'
+import { logAnswered } from './http-access.ts'
 import { parseBody, readText } from './http-body.ts'
 import { HEADER_LIMIT, headSize, PARSER_BODY_LIMIT, raiseParserLimits } from './http-limits.ts'
 import { hasBody, mediaType, type RouteTable, routeTableOf } from './http-routes.ts'
 import { errorFields } from './log.ts'
+import { clientAddress } from './rate-limit.ts'
 import { type TraceContext, traceFrom } from './trace.ts'
 import { messageOf } from './value-errors.ts'
 
@@ -32,12 +34,15 @@ export interface HttpAppOptions {
   documentation?: Record<string, unknown>
   /** Origins of browser front-ends that may call the API (CORS); none by default. */
   corsOrigins?: string[]
+  /** Behind a trusted proxy: the client address is the last X-Forwarded-For hop (TRUST_PROXY). */
+  trustProxy?: boolean
 }
 
 /** The createHttpApp options a service's configuration sets. */
 export const httpSettings = (config: BaseConfig) => ({
   bodyLimit: config.HTTP_BODY_LIMIT,
   corsOrigins: corsOrigins(config.CORS_ORIGINS),
+  trustProxy: config.TRUST_PROXY,
 })
 
 const PROBLEM_JSON = 'application/problem+json'
@@ -116,33 +121,35 @@ const kindByStatus = new Map<number, ProblemKind>(
 export function createHttpApp(opts: HttpAppOptions) {
   raiseParserLimits()
   const cors = corsPolicy(opts.corsOrigins ?? [])
-  // Per-request state: the trace, when it started and, for problems, the status sent.
-  const traces = new WeakMap<Request, TraceContext & { started: number; status?: number }>()
+  // Per-request state: the trace, when it started, the client's address and, for problems, the
+  // status and detail sent.
+  type RequestState = TraceContext & { started: number; address: string; status?: number; detail?: string }
+  const states = new WeakMap<Request, RequestState>()
   const traceOf = (request: Request) => {
-    let t = traces.get(request)
+    let t = states.get(request)
     if (!t) {
-      t = { ...traceFrom(request.headers), started: performance.now() }
-      traces.set(request, t)
+      t = { ...traceFrom(request.headers), started: performance.now(), address: 'unknown' }
+      states.set(request, t)
     }
     return t
   }
-  /** The access line: one per request, whichever way it was answered. */
-  const logAccess = (request: Request, status: number | string | undefined) => {
-    const trace = traceOf(request)
-    const path = pathOf(request.url)
-    const line = {
-      requestId: trace.requestId,
-      method: request.method,
-      path,
+  /** The access line (and audit line): one per request, whichever way it was answered. */
+  const logAccess = (request: Request, status: number) => {
+    const state = traceOf(request)
+    logAnswered(opts.log, {
+      request,
+      requestId: state.requestId,
+      path: pathOf(request.url),
       status,
-      ms: Math.round((performance.now() - trace.started) * 100) / 100,
-    }
-    if (path === '/health' || path === '/ready') opts.log.debug(line, 'request')
-    else opts.log.info(line, 'request')
+      ms: Math.round((performance.now() - state.started) * 100) / 100,
+      address: state.address,
+      detail: state.detail,
+    })
   }
   const fail = (request: Request, problem: Problem, headers?: Record<string, string>) => {
     const trace = traceOf(request)
     trace.status = problem.status
+    trace.detail = problem.detail
     return problemResponse(problem, trace, headers)
   }
 
@@ -171,8 +178,9 @@ export function createHttpApp(opts: HttpAppOptions) {
         documentation: opts.documentation,
       }),
     )
-    .onRequest(({ request, set }) => {
+    .onRequest(({ request, set, server }) => {
       const trace = traceOf(request)
+      trace.address = clientAddress(request, server, opts.trustProxy ?? false)
       set.headers['x-request-id'] = trace.requestId
       set.headers.traceparent = trace.traceparent
       // Set first, so that every answer carries them, problems included: a page cannot read an
@@ -259,10 +267,8 @@ export function createHttpApp(opts: HttpAppOptions) {
     })
     .onAfterResponse({ as: 'global' }, ({ request, set, responseValue }) => {
       const trace = traceOf(request)
-      logAccess(
-        request,
-        trace.status ?? (responseValue instanceof Response ? responseValue.status : set.status),
-      )
+      const status = trace.status ?? (responseValue instanceof Response ? responseValue.status : set.status)
+      logAccess(request, typeof status === 'number' ? status : Number(status ?? 200))
     })
     .get('/health', () => ({ status: 'ok' as const }), { detail: { hide: true } })
     .get(
