@@ -20,10 +20,14 @@ export interface VerifierOptions {
   audience: string
   /** Verified tokens remembered until they expire (bounded; 0 turns the cache off). */
   cacheSize?: number
+  /** Users whose tokens issued up to some instant are refused (user.sessions_revoked). */
+  revocations?: { refuses(userId: string, issuedAt: number): boolean }
 }
 
 interface Cached {
   principal: Principal
+  /** When the token was issued, in ms (`iat` may carry milliseconds as a fraction). */
+  issuedAt: number
   expiresAt: number
 }
 
@@ -40,10 +44,19 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Principal> {
+    const { principal, issuedAt } = await this.verified(token)
+    if (this.opts.revocations?.refuses(principal.id, issuedAt)) {
+      throw unauthorized('this session has been revoked; log in again')
+    }
+    return principal
+  }
+
+  /** The signature, claims and expiry checked, from the cache when this token was seen before. */
+  private async verified(token: string): Promise<Cached> {
     const now = Date.now()
     const hit = this.cache.get(token)
     if (hit) {
-      if (hit.expiresAt > now) return hit.principal
+      if (hit.expiresAt > now) return hit
       this.cache.delete(token)
     }
     let payload: JWTPayload
@@ -59,15 +72,19 @@ export class TokenVerifier {
         err instanceof joseErrors.JWTExpired ? 'the access token has expired' : 'invalid access token',
       )
     }
-    const principal = toPrincipal(payload)
-    if (this.cacheSize <= 0) return principal
+    const entry: Cached = {
+      principal: toPrincipal(payload),
+      issuedAt: Math.round((payload.iat as number) * 1000),
+      expiresAt: (payload.exp as number) * 1000,
+    }
+    if (this.cacheSize <= 0) return entry
     if (this.cache.size >= this.cacheSize) {
       // Oldest first: Map iteration follows insertion order.
       const oldest = this.cache.keys().next().value
       if (oldest !== undefined) this.cache.delete(oldest)
     }
-    this.cache.set(token, { principal, expiresAt: (payload.exp as number) * 1000 })
-    return principal
+    this.cache.set(token, entry)
+    return entry
   }
 
   /** The principal of a request's `Authorization: Bearer` header; 401 without a valid one. */
@@ -95,7 +112,7 @@ function toPrincipal(p: JWTPayload): Principal {
 /** What a route guard learnt of a request: the role its route needs, and whose token it verified. */
 export interface GuardedAccess {
   required: Role
-  /** Set once the token is verified, whether or not its role was enough. */
+  /** Set once the token is verified (and the account may still act), whether or not its role was enough. */
   principal?: Principal
 }
 
@@ -118,18 +135,32 @@ export const securitySchemes = {
 
 const security: Record<string, string[]>[] = [{ bearer: [] }, { password: [] }]
 
+export interface GuardOptions {
+  /**
+   * For the service that owns the accounts: the account as it is now, whose role counts instead of
+   * the token's; null when it may no longer act (deleted or disabled), which answers 401.
+   */
+  current?: (principal: Principal) => Principal | null
+}
+
 /**
  * Route guards for every service: `{ requireUser: true }` answers 401 (with `WWW-Authenticate:
  * Bearer`) without a valid token and gives the handler `user`; `{ requireAdmin: true }` also
  * answers 403 to a non-admin. The check runs before params, query and body are validated, so a
  * caller without access learns nothing about a route's input rules.
  */
-export function authGuards(verifier: TokenVerifier) {
+export function authGuards(verifier: TokenVerifier, opts: GuardOptions = {}) {
   const check = async (request: Request, role?: Role) => {
     const access: GuardedAccess = { required: role ?? 'user' }
     guarded.set(request, access)
-    access.principal = await verifier.fromHeader(request.headers.get('authorization'))
-    if (role && access.principal.role !== role) throw forbidden(`this needs the ${role} role`)
+    let user = await verifier.fromHeader(request.headers.get('authorization'))
+    if (opts.current) {
+      const now = opts.current(user)
+      if (!now) throw unauthorized('this account can no longer sign in')
+      user = now
+    }
+    access.principal = user
+    if (role && user.role !== role) throw forbidden(`this needs the ${role} role`)
   }
   // `transform` runs before validation; `resolve` (after it) hands the principal to the handler.
   const user = ({ request }: { request: Request }) => ({ user: guarded.get(request)?.principal as Principal })
@@ -147,7 +178,10 @@ export function authGuards(verifier: TokenVerifier) {
  * The verifier a service's configuration asks for: JWT_PUBLIC_KEYS, or in development and tests
  * the generated keys under DATA_DIR/keys. In production, missing keys stop the service.
  */
-export async function verifierFromConfig(config: BaseConfig): Promise<TokenVerifier> {
+export async function verifierFromConfig(
+  config: BaseConfig,
+  revocations?: VerifierOptions['revocations'],
+): Promise<TokenVerifier> {
   let source = config.JWT_PUBLIC_KEYS
   if (!source) {
     if (config.NODE_ENV === 'production') throw new Error('JWT_PUBLIC_KEYS is required in production')
@@ -157,5 +191,6 @@ export async function verifierFromConfig(config: BaseConfig): Promise<TokenVerif
     keys: await loadPublicKeys(source),
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
+    revocations,
   })
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import type { Static, TObject } from '@sinclair/typebox'
 import type { AnyElysia } from 'elysia'
 import { type TokenVerifier, verifierFromConfig } from './auth.ts'
-import { consume, type Handlers, topicsOf } from './bus/consumer.ts'
+import { combineHandlers, consume, type Handlers, topicsOf } from './bus/consumer.ts'
 import { createBus } from './bus/create.ts'
 import { OutboxRelay } from './bus/relay.ts'
 import type { Bus, Subscription } from './bus/types.ts'
@@ -11,6 +11,7 @@ import { openStore, type Schema, type Store } from './db/open.ts'
 import { dlqTopic, type Topic } from './events/index.ts'
 import { createLogger, errorFields, type Logger } from './log.ts'
 import { backoffDelay, sleep } from './retry.ts'
+import { Revocations } from './revocations.ts'
 
 /** What a service's `build` gets: its configuration, logger, database and bus, ready to use. */
 export interface ServiceRuntime<S extends Schema, C extends BaseConfig> {
@@ -19,8 +20,10 @@ export interface ServiceRuntime<S extends Schema, C extends BaseConfig> {
   log: Logger
   store: Store<S>
   bus: Bus
-  /** Verifies access tokens (use with authGuards). */
+  /** Verifies access tokens (use with authGuards); refuses the ones `revocations` names. */
   verifier: TokenVerifier
+  /** Whose older tokens this service refuses; the platform feeds it from user.sessions_revoked. */
+  revocations: Revocations
   /** True while the service can do all its work: database open and bus set up and connected. */
   ready(): boolean
 }
@@ -98,9 +101,14 @@ export async function startService<S extends Schema, CS extends TObject>(
   const stopped = new AbortController()
   let subscription: Subscription | null = null
   const ready = () => !stopping && busSetUp && bus.isReady()
-  const verifier = await verifierFromConfig(config)
-  const parts = await def.build({ name: def.name, config, log, store, bus, verifier, ready })
-  const consumed = parts.handlers ? topicsOf(parts.handlers as Handlers<Schema>) : []
+  // Every service refuses the tokens the user service revokes, within one bus round trip.
+  const revocations = new Revocations(store)
+  const pruneRevocations = setInterval(() => revocations.prune(), 600_000)
+  pruneRevocations.unref()
+  const verifier = await verifierFromConfig(config, revocations)
+  const parts = await def.build({ name: def.name, config, log, store, bus, verifier, revocations, ready })
+  const handlers = combineHandlers(revocations.handlers as Handlers<S>, parts.handlers ?? {})
+  const consumed = topicsOf(handlers as Handlers<Schema>)
 
   async function setUpBus() {
     for (let attempt = 1; !stopping; attempt++) {
@@ -108,9 +116,7 @@ export async function startService<S extends Schema, CS extends TObject>(
         await bus.connect()
         await bus.ensureTopics([...new Set([...def.publishes, ...consumed].flatMap((t) => [t, dlqTopic(t)]))])
         relay.start()
-        if (parts.handlers && !stopping) {
-          subscription = await consume({ bus, store, group: def.name, handlers: parts.handlers, log })
-        }
+        if (!stopping) subscription = await consume({ bus, store, group: def.name, handlers, log })
         busSetUp = true
         return
       } catch (err) {
@@ -138,6 +144,7 @@ export async function startService<S extends Schema, CS extends TObject>(
     async stop() {
       stopping = true
       stopped.abort()
+      clearInterval(pruneRevocations)
       await settingUp
       await subscription?.close()
       await parts.stop?.()

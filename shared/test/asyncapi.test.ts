@@ -65,6 +65,12 @@ const samples: { [T in EventType]: EventData<T> } = {
   'user.registered': user,
   'user.updated': user,
   'user.deleted': user,
+  'user.sessions_revoked': {
+    userId: 'u1',
+    notBefore: '2026-11-25T10:00:00.123Z',
+    expiresAt: '2026-11-25T10:16:00.123Z',
+    reason: 'role_lowered',
+  },
   'product.created': { ...item, initialStock: 5 },
   'product.updated': { ...item, changed: ['price'] },
   'product.deleted': { id: 'p1' },

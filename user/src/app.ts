@@ -101,208 +101,227 @@ export function buildApp({ config, log, users, verifier, signing, publicJwks, re
     }
     byAccount.reset(accountKey)
     return {
-      accessToken: await signAccessToken(tokens, principalOf(user)),
+      accessToken: await signAccessToken(tokens, principalOf(user), users.issuedAtFor(user.id)),
       refreshToken: users.issueRefreshToken(user.id),
       tokenType: 'Bearer' as const,
       expiresIn: config.ACCESS_TOKEN_TTL_SECONDS,
     }
   }
 
-  return createHttpApp({
-    service: 'user',
-    log,
-    ready,
-    ...httpSettings(config),
-    title: 'Mart user service',
-    description:
-      'Accounts, login, tokens and roles. Log in with "Authorize" (password flow) to try the rest.',
-  })
-    .use(authGuards(verifier))
-    .post(
-      '/api/auth/register',
-      async ({ body, trace, set }) => {
-        const user = users.create(
-          {
-            username: body.username,
-            email: body.email,
-            passwordHash: await users.hashPassword(body.password),
-          },
-          trace,
-        )
-        set.status = 201
-        return view(user)
-      },
-      {
-        body: t.Object({ username: Username, email: Email, password: Password }),
-        response: { 201: User, ...problems(409) },
-        detail: { tags: ['auth'], summary: 'Create an account' },
-      },
-    )
-    .post(
-      '/api/auth/login',
-      ({ body, request, server }) => {
-        if ((body.username === undefined) === (body.email === undefined)) {
-          throw validationProblem([{ path: '/body', message: 'give either username or email' }])
-        }
-        return login(body, clientAddress(request, server, config.TRUST_PROXY))
-      },
-      {
-        body: t.Object({
-          username: t.Optional(t.String({ minLength: 1, maxLength: 254 })),
-          email: t.Optional(t.String({ minLength: 1, maxLength: 254 })),
-          password: t.String({ minLength: 1, maxLength: 128 }),
-        }),
-        response: { 200: TokenPair, ...problems(401, 429) },
-        detail: { tags: ['auth'], summary: 'Log in with username or email and password' },
-      },
-    )
-    .post(
-      '/api/auth/token',
-      async ({ body, request, server }) => {
-        const login_ = body.username.includes('@') ? { email: body.username } : { username: body.username }
-        const pair = await login(
-          { ...login_, password: body.password },
-          clientAddress(request, server, config.TRUST_PROXY),
-        )
-        return { access_token: pair.accessToken, token_type: 'bearer' as const, expires_in: pair.expiresIn }
-      },
-      {
-        // `parse` rather than `type`: the OpenAPI generator reads it and documents the form alone.
-        parse: 'urlencoded',
-        body: t.Object({
-          username: t.String({ minLength: 1, maxLength: 254 }),
-          password: t.String({ minLength: 1, maxLength: 128 }),
-          grant_type: t.Optional(t.Literal('password')),
-          scope: t.Optional(t.String({ maxLength: 200 })),
-        }),
-        response: {
-          200: t.Object({
-            access_token: t.String(),
-            token_type: t.Literal('bearer'),
-            expires_in: Type.Integer(),
+  return (
+    createHttpApp({
+      service: 'user',
+      log,
+      ready,
+      ...httpSettings(config),
+      title: 'Mart user service',
+      description:
+        'Accounts, login, tokens and roles. Log in with "Authorize" (password flow) to try the rest.',
+    })
+      // This service owns the accounts: its own routes act as the account is now (role, disabled,
+      // deleted), not as the token says, with no bus round trip in between.
+      .use(authGuards(verifier, { current: (principal) => users.current(principal.id) }))
+      .post(
+        '/api/auth/register',
+        async ({ body, trace, set }) => {
+          const user = users.create(
+            {
+              username: body.username,
+              email: body.email,
+              passwordHash: await users.hashPassword(body.password),
+            },
+            trace,
+          )
+          set.status = 201
+          return view(user)
+        },
+        {
+          body: t.Object({ username: Username, email: Email, password: Password }),
+          response: { 201: User, ...problems(409) },
+          detail: { tags: ['auth'], summary: 'Create an account' },
+        },
+      )
+      .post(
+        '/api/auth/login',
+        ({ body, request, server }) => {
+          if ((body.username === undefined) === (body.email === undefined)) {
+            throw validationProblem([{ path: '/body', message: 'give either username or email' }])
+          }
+          return login(body, clientAddress(request, server, config.TRUST_PROXY))
+        },
+        {
+          body: t.Object({
+            username: t.Optional(t.String({ minLength: 1, maxLength: 254 })),
+            email: t.Optional(t.String({ minLength: 1, maxLength: 254 })),
+            password: t.String({ minLength: 1, maxLength: 128 }),
           }),
-          ...problems(401, 429),
+          response: { 200: TokenPair, ...problems(401, 429) },
+          detail: { tags: ['auth'], summary: 'Log in with username or email and password' },
         },
-        detail: { tags: ['auth'], summary: 'OAuth2 password grant (what "Authorize" in /docs uses)' },
-      },
-    )
-    .post(
-      '/api/auth/refresh',
-      async ({ body }) => {
-        const { user, refreshToken } = users.rotate(body.refreshToken)
-        return {
-          accessToken: await signAccessToken(tokens, principalOf(user)),
-          refreshToken,
-          tokenType: 'Bearer' as const,
-          expiresIn: config.ACCESS_TOKEN_TTL_SECONDS,
-        }
-      },
-      {
-        body: RefreshBody,
-        response: { 200: TokenPair, ...problems(401) },
-        detail: {
-          tags: ['auth'],
-          summary: 'Trade a refresh token for a new pair (the old one stops working)',
+      )
+      .post(
+        '/api/auth/token',
+        async ({ body, request, server }) => {
+          const login_ = body.username.includes('@') ? { email: body.username } : { username: body.username }
+          const pair = await login(
+            { ...login_, password: body.password },
+            clientAddress(request, server, config.TRUST_PROXY),
+          )
+          return { access_token: pair.accessToken, token_type: 'bearer' as const, expires_in: pair.expiresIn }
         },
-      },
-    )
-    .post(
-      '/api/auth/logout',
-      ({ body, set }) => {
-        users.logout(body.refreshToken)
-        set.status = 204
-      },
-      {
-        body: RefreshBody,
-        response: NoContent,
-        detail: { tags: ['auth'], summary: 'End the session of a refresh token' },
-      },
-    )
-    .get(
-      '/api/auth/jwks.json',
-      ({ set }) => {
-        set.headers['cache-control'] = 'public, max-age=300'
-        return publicJwks
-      },
-      {
-        response: { 200: Jwks },
-        detail: { tags: ['auth'], summary: 'Public keys that verify access tokens' },
-      },
-    )
-    .get('/api/users/me', ({ user }) => view(found(users.byId(user.id))), {
-      requireUser: true,
-      response: { 200: User },
-      detail: { tags: ['users'], summary: 'My profile' },
-    })
-    .patch(
-      '/api/users/me',
-      async ({ user, body, trace }) => {
-        // Guessing the current password is limited like guessing it at login.
-        const key = `password:${user.id}`
-        const wait = byAccount.retryAfter(key)
-        if (wait > 0) throw tooMany(wait)
-        try {
-          return view(await users.updateSelf(user.id, body, trace))
-        } catch (err) {
-          if (err instanceof WrongCurrentPassword) byAccount.hit(key)
-          throw err
-        }
-      },
-      {
+        {
+          // `parse` rather than `type`: the OpenAPI generator reads it and documents the form alone.
+          parse: 'urlencoded',
+          body: t.Object({
+            username: t.String({ minLength: 1, maxLength: 254 }),
+            password: t.String({ minLength: 1, maxLength: 128 }),
+            grant_type: t.Optional(t.Literal('password')),
+            scope: t.Optional(t.String({ maxLength: 200 })),
+          }),
+          response: {
+            200: t.Object({
+              access_token: t.String(),
+              token_type: t.Literal('bearer'),
+              expires_in: Type.Integer(),
+            }),
+            ...problems(401, 429),
+          },
+          detail: { tags: ['auth'], summary: 'OAuth2 password grant (what "Authorize" in /docs uses)' },
+        },
+      )
+      .post(
+        '/api/auth/refresh',
+        async ({ body }) => {
+          const { user, refreshToken } = users.rotate(body.refreshToken)
+          return {
+            accessToken: await signAccessToken(tokens, principalOf(user), users.issuedAtFor(user.id)),
+            refreshToken,
+            tokenType: 'Bearer' as const,
+            expiresIn: config.ACCESS_TOKEN_TTL_SECONDS,
+          }
+        },
+        {
+          body: RefreshBody,
+          response: { 200: TokenPair, ...problems(401) },
+          detail: {
+            tags: ['auth'],
+            summary: 'Trade a refresh token for a new pair (the old one stops working)',
+          },
+        },
+      )
+      .post(
+        '/api/auth/logout',
+        ({ body, set }) => {
+          users.logout(body.refreshToken)
+          set.status = 204
+        },
+        {
+          body: RefreshBody,
+          response: NoContent,
+          detail: { tags: ['auth'], summary: 'End the session of a refresh token' },
+        },
+      )
+      .post(
+        '/api/auth/logout-all',
+        ({ user, trace, set }) => {
+          users.logoutEverywhere(user.id, trace)
+          set.status = 204
+        },
+        {
+          requireUser: true,
+          response: NoContent,
+          detail: {
+            tags: ['auth'],
+            summary: 'End every session of my account: refresh tokens now, access tokens in every service',
+          },
+        },
+      )
+      .get(
+        '/api/auth/jwks.json',
+        ({ set }) => {
+          set.headers['cache-control'] = 'public, max-age=300'
+          return publicJwks
+        },
+        {
+          response: { 200: Jwks },
+          detail: { tags: ['auth'], summary: 'Public keys that verify access tokens' },
+        },
+      )
+      .get('/api/users/me', ({ user }) => view(found(users.byId(user.id))), {
         requireUser: true,
-        body: t.Object({
-          username: t.Optional(Username),
-          email: t.Optional(Email),
-          password: t.Optional(Password),
-          currentPassword: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
-        }),
-        response: { 200: User, ...problems(409, 429) },
-        detail: { tags: ['users'], summary: 'Change my profile; a new password needs currentPassword' },
-      },
-    )
-    .get(
-      '/api/users',
-      ({ query }) => {
-        const page = users.list({ limit: query.limit ?? 20, cursor: query.cursor, q: query.q })
-        return { items: page.items.map(view), nextCursor: page.nextCursor }
-      },
-      {
-        requireAdmin: true,
-        query: t.Object({
-          limit: t.Optional(QueryInteger({ minimum: 1, maximum: 100 })),
-          cursor: t.Optional(t.String({ maxLength: 200 })),
-          q: t.Optional(t.String({ minLength: 1, maxLength: 100 })),
-        }),
-        response: { 200: t.Object({ items: t.Array(User), nextCursor: t.Union([t.String(), t.Null()]) }) },
-        detail: { tags: ['admin'], summary: 'List accounts (keyset pagination)' },
-      },
-    )
-    .get('/api/users/:id', ({ params }) => view(found(users.byId(params.id))), {
-      requireAdmin: true,
-      params: t.Object({ id: Id }),
-      response: { 200: User },
-      detail: { tags: ['admin'], summary: 'One account' },
-    })
-    .patch('/api/users/:id', ({ params, body, trace }) => view(users.adminUpdate(params.id, body, trace)), {
-      requireAdmin: true,
-      params: t.Object({ id: Id }),
-      body: t.Object({ role: t.Optional(Role), disabled: t.Optional(Type.Boolean()) }),
-      response: { 200: User, ...problems(409) },
-      detail: { tags: ['admin'], summary: 'Change role or disabled flag' },
-    })
-    .delete(
-      '/api/users/:id',
-      ({ params, trace, set }) => {
-        users.delete(params.id, trace)
-        set.status = 204
-      },
-      {
+        response: { 200: User },
+        detail: { tags: ['users'], summary: 'My profile' },
+      })
+      .patch(
+        '/api/users/me',
+        async ({ user, body, trace }) => {
+          // Guessing the current password is limited like guessing it at login.
+          const key = `password:${user.id}`
+          const wait = byAccount.retryAfter(key)
+          if (wait > 0) throw tooMany(wait)
+          try {
+            return view(await users.updateSelf(user.id, body, trace))
+          } catch (err) {
+            if (err instanceof WrongCurrentPassword) byAccount.hit(key)
+            throw err
+          }
+        },
+        {
+          requireUser: true,
+          body: t.Object({
+            username: t.Optional(Username),
+            email: t.Optional(Email),
+            password: t.Optional(Password),
+            currentPassword: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
+          }),
+          response: { 200: User, ...problems(409, 429) },
+          detail: { tags: ['users'], summary: 'Change my profile; a new password needs currentPassword' },
+        },
+      )
+      .get(
+        '/api/users',
+        ({ query }) => {
+          const page = users.list({ limit: query.limit ?? 20, cursor: query.cursor, q: query.q })
+          return { items: page.items.map(view), nextCursor: page.nextCursor }
+        },
+        {
+          requireAdmin: true,
+          query: t.Object({
+            limit: t.Optional(QueryInteger({ minimum: 1, maximum: 100 })),
+            cursor: t.Optional(t.String({ maxLength: 200 })),
+            q: t.Optional(t.String({ minLength: 1, maxLength: 100 })),
+          }),
+          response: { 200: t.Object({ items: t.Array(User), nextCursor: t.Union([t.String(), t.Null()]) }) },
+          detail: { tags: ['admin'], summary: 'List accounts (keyset pagination)' },
+        },
+      )
+      .get('/api/users/:id', ({ params }) => view(found(users.byId(params.id))), {
         requireAdmin: true,
         params: t.Object({ id: Id }),
-        response: { ...NoContent, ...problems(409) },
-        detail: { tags: ['admin'], summary: 'Delete an account' },
-      },
-    )
+        response: { 200: User },
+        detail: { tags: ['admin'], summary: 'One account' },
+      })
+      .patch('/api/users/:id', ({ params, body, trace }) => view(users.adminUpdate(params.id, body, trace)), {
+        requireAdmin: true,
+        params: t.Object({ id: Id }),
+        body: t.Object({ role: t.Optional(Role), disabled: t.Optional(Type.Boolean()) }),
+        response: { 200: User, ...problems(409) },
+        detail: { tags: ['admin'], summary: 'Change role or disabled flag' },
+      })
+      .delete(
+        '/api/users/:id',
+        ({ params, trace, set }) => {
+          users.delete(params.id, trace)
+          set.status = 204
+        },
+        {
+          requireAdmin: true,
+          params: t.Object({ id: Id }),
+          response: { ...NoContent, ...problems(409) },
+          detail: { tags: ['admin'], summary: 'Delete an account' },
+        },
+      )
+  )
 }
 
 function found<T>(row: T | undefined): T {

@@ -21,7 +21,7 @@ export const definition: ServiceDefinition<typeof schema, typeof UserConfig> = {
   schema,
   migrationsFolder: join(import.meta.dir, 'db', 'migrations'),
   publishes: ['user.events'],
-  async build({ config, log, store, verifier, ready }) {
+  async build({ config, log, store, verifier, revocations, ready }) {
     const production = config.NODE_ENV === 'production'
     let privateKey = config.JWT_PRIVATE_KEY
     let publicKeys = config.JWT_PUBLIC_KEYS
@@ -41,6 +41,7 @@ export const definition: ServiceDefinition<typeof schema, typeof UserConfig> = {
       store,
       { memoryCost: config.PASSWORD_MEMORY_KIB, timeCost: config.PASSWORD_TIME_COST },
       config.REFRESH_TOKEN_TTL_DAYS * 86_400_000,
+      { revocations, accessTtlMs: config.ACCESS_TOKEN_TTL_SECONDS * 1000 },
     )
     if (!config.ADMIN_PASSWORD && production && !users.hasAdmin()) {
       throw new Error('ADMIN_PASSWORD is required in production to seed the first admin')

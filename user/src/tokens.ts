@@ -9,16 +9,19 @@ export interface TokenSettings {
   accessTtlSeconds: number
 }
 
-/** A 15-minute (by default) EdDSA access token carrying who the user is and their role. */
-export function signAccessToken(s: TokenSettings, user: Principal): Promise<string> {
-  const now = Math.floor(Date.now() / 1000)
+/**
+ * A 15-minute (by default) EdDSA access token carrying who the user is and their role. `iat` keeps
+ * milliseconds (a NumericDate may be fractional): a revocation refuses tokens issued up to the
+ * millisecond, so a token issued just after it, in the same second, still works.
+ */
+export function signAccessToken(s: TokenSettings, user: Principal, issuedAtMs: number): Promise<string> {
   return new SignJWT({ role: user.role, username: user.username })
     .setProtectedHeader({ alg: JWT_ALG, kid: s.signing.kid, typ: 'JWT' })
     .setSubject(user.id)
     .setIssuer(s.issuer)
     .setAudience(s.audience)
-    .setIssuedAt(now)
-    .setExpirationTime(now + s.accessTtlSeconds)
+    .setIssuedAt(issuedAtMs / 1000)
+    .setExpirationTime(Math.floor(issuedAtMs / 1000) + s.accessTtlSeconds)
     .sign(s.signing.key)
 }
 

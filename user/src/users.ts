@@ -4,10 +4,14 @@ import {
   HttpProblem,
   notFound,
   type Principal,
+  type Revocations,
   type Role,
   requestContext,
+  type SessionsRevoked,
   type Store,
   type TraceContext,
+  type Tx,
+  toEvent,
   tx,
   unauthorized,
   validationProblem,
@@ -62,6 +66,7 @@ export class Users {
     private readonly store: Db,
     private readonly cost: PasswordCost,
     private readonly refreshTtlMs: number,
+    private readonly sessions: { revocations: Revocations; accessTtlMs: number },
   ) {
     this.decoy = Bun.password.hashSync(crypto.randomUUID(), { algorithm: 'argon2id', ...cost })
   }
@@ -274,6 +279,8 @@ export class Users {
           throw conflict('the last admin cannot be removed')
         t.db.update(users).set(after).where(eq(users.id, id)).run()
         if (after.disabled || patch.passwordHash) this.revokeAllOf(id)
+        const reason = revocationReason(before, after, patch.passwordHash !== undefined)
+        if (reason) this.revokeSessions(t, id, reason)
         const changed = (['username', 'email', 'role', 'disabled'] as const).some(
           (k) => after[k] !== before[k],
         )
@@ -295,9 +302,48 @@ export class Users {
           throw conflict('the last admin cannot be removed')
         t.db.delete(users).where(eq(users.id, id)).run()
         t.publish('user.deleted', snapshot(user), { subject: id })
+        this.revokeSessions(t, id, 'deleted')
       },
       requestContext(trace),
     )
+  }
+
+  /** Ends every session of a user: refresh tokens now, access tokens everywhere one bus round trip later. */
+  logoutEverywhere(id: string, trace?: TraceContext): void {
+    tx(
+      this.store,
+      (t) => {
+        if (!this.byId(id)) throw unauthorized('this account no longer exists')
+        this.revokeAllOf(id)
+        this.revokeSessions(t, id, 'logged_out_everywhere')
+      },
+      requestContext(trace),
+    )
+  }
+
+  /**
+   * Refuses the user's access tokens issued until now: at once here (same transaction), in every
+   * other service when user.sessions_revoked reaches it. Kept as long as such a token can live.
+   */
+  private revokeSessions(t: Tx<typeof schema>, userId: string, reason: SessionsRevoked['reason']) {
+    const now = Date.now()
+    const revocation = { userId, notBefore: now, expiresAt: now + this.sessions.accessTtlMs }
+    this.sessions.revocations.record(t, revocation)
+    t.publish('user.sessions_revoked', toEvent(revocation, reason), { subject: userId })
+  }
+
+  /**
+   * When a new access token of `userId` counts as issued: now, but always after the user's last
+   * revocation, so a token issued in the same millisecond as a revocation is not refused by it.
+   */
+  issuedAtFor(userId: string): number {
+    return Math.max(Date.now(), (this.sessions.revocations.notBeforeOf(userId) ?? 0) + 1)
+  }
+
+  /** The account as it is now, for a request made with one of its tokens: null once it may not act. */
+  current(id: string): Principal | null {
+    const row = this.byId(id)
+    return row && !row.disabled ? principalOf(row) : null
   }
 
   activeAdmins(): number {
@@ -365,6 +411,18 @@ export class WrongCurrentPassword extends HttpProblem {
 }
 
 const isActiveAdmin = (u: UserRow) => u.role === 'admin' && !u.disabled
+
+/** Why a change must end the account's sessions everywhere, if it must. */
+function revocationReason(
+  before: UserRow,
+  after: UserRow,
+  passwordChanged: boolean,
+): SessionsRevoked['reason'] | null {
+  if (after.disabled && !before.disabled) return 'disabled'
+  if (before.role === 'admin' && after.role !== 'admin') return 'role_lowered'
+  if (passwordChanged) return 'password_changed'
+  return null
+}
 
 // The last id of a page: uuid v7 ids are in creation order.
 const cursors = cursorCodec(Type.String({ format: 'uuid' }))

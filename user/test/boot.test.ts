@@ -202,6 +202,7 @@ describe('GET /docs/json', () => {
         'POST /api/auth/token',
         'POST /api/auth/refresh',
         'POST /api/auth/logout',
+        'POST /api/auth/logout-all',
         'GET /api/auth/jwks.json',
         'GET /api/users/me',
         'PATCH /api/users/me',

@@ -5,9 +5,14 @@ import { ADMIN, startUser, type UserHarness } from './support.ts'
 
 let u: UserHarness
 
-/** Everything on user.events is one of these three. */
+/** The account events on user.events (beside them travels user.sessions_revoked). */
 type UserEvent = Event<'user.registered' | 'user.updated' | 'user.deleted'>
-const userEvents = (h: UserHarness) => h.events() as UserEvent[]
+const userEvents = (h: UserHarness) =>
+  h.events().filter((e) => e.type !== 'user.sessions_revoked') as UserEvent[]
+const revocationsOf = (h: UserHarness, subject: string) =>
+  (h.events() as Event<'user.sessions_revoked'>[]).filter(
+    (e) => e.type === 'user.sessions_revoked' && e.subject === subject,
+  )
 
 /** Waits for the one event of `type` about `subject`, and answers it. */
 const eventOf = (
@@ -174,8 +179,10 @@ describe('events on user.events', () => {
       body: { password: 'second-password', currentPassword: 'first-password' },
     })
     expect(password.status).toBe(200)
+    // The password change ended the sessions of the old password: log in with the new one.
+    const again = await u.login('bob', 'second-password')
     const same = await u.call('PATCH', '/api/users/me', {
-      token: accessToken,
+      token: again.accessToken,
       body: { username: 'bob', email: 'bob@example.com' },
     })
     expect(same.status).toBe(200)
@@ -202,21 +209,18 @@ describe('events on user.events', () => {
     await u.call('PATCH', `/api/users/${bob.id}`, { token: admin, body: { disabled: true } })
     await u.call('DELETE', `/api/users/${bob.id}`, { token: admin })
     await eventOf(u, 'user.deleted', bob.id)
+    await waitFor(() => revocationsOf(u, bob.id).length === 3, 'three revocations of bob')
     const raw = u.deliveries()
-    // root registered, bob registered, renamed, promoted, disabled, deleted.
-    expect(raw.length).toBe(6)
+    // root registered, bob registered, renamed, promoted, disabled, deleted; and bob's sessions
+    // revoked for the new password, the disabling and the deletion.
+    expect(raw.length).toBe(9)
     for (const m of raw) {
-      const text = `${m.value} ${JSON.stringify(m.headers)}`
-      for (const secret of [
-        'first-secret-pw',
-        'second-secret-pw',
-        ADMIN.password,
-        'argon2',
-        'password',
-        'hash',
-      ]) {
-        expect(text.toLowerCase()).not.toContain(secret.toLowerCase())
+      const text = `${m.value} ${JSON.stringify(m.headers)}`.toLowerCase()
+      for (const secret of ['first-secret-pw', 'second-secret-pw', ADMIN.password, 'argon2', '$argon']) {
+        expect(text).not.toContain(secret.toLowerCase())
       }
+      // No field is a password or a hash (a revocation's reason may say "password_changed").
+      for (const key of text.match(/"[a-z_]+":/g) ?? []) expect(key).not.toMatch(/password|hash/)
     }
     for (const e of userEvents(u)) {
       expect(Object.keys(e.data).sort()).toEqual(['disabled', 'email', 'id', 'role', 'username'])

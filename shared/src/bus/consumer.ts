@@ -57,6 +57,23 @@ export const dlqHeaders = {
   failedAt: 'dlq-failed-at',
 } as const
 
+/** Several sets of handlers as one: where two handle the same type, both run, in the order given. */
+export function combineHandlers<S extends Schema>(...sets: Handlers<S>[]): Handlers<S> {
+  const byType = new Map<string, Handler<S, EventType>[]>()
+  for (const set of sets) {
+    for (const [type, handler] of Object.entries(set)) {
+      byType.set(type, [...(byType.get(type) ?? []), handler as Handler<S, EventType>])
+    }
+  }
+  const combined: Record<string, Handler<S, EventType>> = {}
+  for (const [type, hs] of byType) {
+    combined[type] = (event, t) => {
+      for (const h of hs) h(event, t)
+    }
+  }
+  return combined as Handlers<S>
+}
+
 /** The topics a set of handlers listens to. */
 export const topicsOf = (handlers: Handlers<Schema>): string[] => [
   ...new Set(Object.keys(handlers).map((t) => catalog[t as EventType].topic)),

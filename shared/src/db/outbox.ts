@@ -20,6 +20,8 @@ export interface Tx<S extends Schema = Schema> {
   db: BetterSQLite3Database<S>
   /** Validates and stages an event; it is published only if the transaction commits. */
   publish<T extends EventType>(type: T, data: EventData<T>, opts: PublishOptions): Event<T>
+  /** Runs `fn` once the transaction has committed (never if it rolls back): for in-memory state that mirrors rows. */
+  afterCommit(fn: () => void): void
 }
 
 export interface OutboxRow {
@@ -69,8 +71,10 @@ export function tx<S extends Schema, R>(
 ): R {
   const st = outboxStatements(store as Store)
   let staged = 0
+  const committed: (() => void)[] = []
   const t: Tx<S> = {
     db: store.db,
+    afterCommit: (fn) => void committed.push(fn),
     publish(type, data, opts) {
       const event = createEvent({
         type,
@@ -102,6 +106,7 @@ export function tx<S extends Schema, R>(
       return r
     })
     .immediate()
+  for (const fn of committed) fn()
   if (staged > 0) for (const wake of store.onStaged) wake()
   return result
 }

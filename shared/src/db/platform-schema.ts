@@ -34,3 +34,17 @@ export const inbox = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.consumer, t.eventId] }), index('mart_inbox_received_at').on(t.receivedAt)],
 )
+
+/**
+ * Users whose older access tokens this service refuses (`user.sessions_revoked`): every token issued
+ * at or before `not_before` (ms). Kept until `expires_at`, when those tokens have expired anyway.
+ */
+export const revocations = sqliteTable(
+  'mart_revocations',
+  {
+    userId: text('user_id').primaryKey(),
+    notBefore: integer('not_before').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('mart_revocations_expires_at').on(t.expiresAt)],
+)

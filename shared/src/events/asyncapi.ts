@@ -9,9 +9,12 @@ type Json = Record<string, unknown>
 /** Who reads each topic, with what for when DESIGN.md says (its "Events" table, consumers column). */
 const consumers: Record<Topic, Record<string, string>> = {
   'user.events': {
-    notification: 'recipient directory',
-    order: 'optional consumer',
-    payment: 'optional consumer',
+    notification: 'recipient directory; user.sessions_revoked',
+    order: 'user.sessions_revoked (auth layer)',
+    payment: 'user.sessions_revoked (auth layer)',
+    product: 'user.sessions_revoked (auth layer)',
+    inventory: 'user.sessions_revoked (auth layer)',
+    user: 'user.sessions_revoked (auth layer)',
   },
   'product.events': { order: 'catalog read model', inventory: 'stock item', notification: '' },
   'inventory.events': {

@@ -90,6 +90,30 @@ export const catalog = {
   'user.registered': define('user.events', 'A user account was created.', UserSnapshot),
   'user.updated': define('user.events', 'A user changed profile, role or disabled flag.', UserSnapshot),
   'user.deleted': define('user.events', 'A user account was removed.', UserSnapshot),
+  'user.sessions_revoked': define(
+    'user.events',
+    "Refuse the user's access tokens issued at or before `notBefore`: a role was lowered, the account disabled or " +
+      'deleted, the password changed, or the user logged out everywhere. Every service keeps it until `expiresAt`, ' +
+      'when every token it refuses has expired anyway.',
+    Type.Object({
+      userId: Id,
+      notBefore: Type.String({
+        format: 'date-time',
+        description: 'tokens issued at or before this instant are refused',
+      }),
+      expiresAt: Type.String({
+        format: 'date-time',
+        description: 'after this, no token it refuses is still valid',
+      }),
+      reason: Type.Union([
+        Type.Literal('role_lowered'),
+        Type.Literal('disabled'),
+        Type.Literal('deleted'),
+        Type.Literal('password_changed'),
+        Type.Literal('logged_out_everywhere'),
+      ]),
+    }),
+  ),
 
   'product.created': define(
     'product.events',
