@@ -7,6 +7,8 @@ import { FORM_TYPE, JSON_TYPE } from './http-routes.ts'
 /** How deep arrays and objects may nest in a JSON body; no request of ours needs more than a few. */
 export const MAX_JSON_DEPTH = 64
 
+const decoder = new TextDecoder()
+
 const QUOTE = 34
 const BACKSLASH = 92
 const OPEN_ARRAY = 91
@@ -51,15 +53,20 @@ export function parseJson(text: string): unknown {
  */
 export async function readText(request: Request, limit: number): Promise<string> {
   if (!request.body) return ''
-  const decoder = new TextDecoder()
-  let text = ''
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
   let size = 0
-  for await (const chunk of request.body) {
-    size += chunk.byteLength
-    if (size > limit) throw new HttpProblem('payload-too-large', `the limit is ${limit} bytes`)
-    text += decoder.decode(chunk, { stream: true })
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel()
+      throw new HttpProblem('payload-too-large', `the limit is ${limit} bytes`)
+    }
+    chunks.push(value)
   }
-  return text + decoder.decode()
+  return decoder.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks))
 }
 
 /** Parses a body of a media type the route takes (already lower-cased): JSON or a form. */
