@@ -1,4 +1,4 @@
-import { Elysia, ValidationError } from 'elysia'
+import { Elysia, StatusMap, ValidationError } from 'elysia'
 import type { Logger } from 'pino'
 import type { BaseConfig } from './config.ts'
 import { corsOrigins, corsPolicy } from './cors.ts'
@@ -116,7 +116,8 @@ const kindByStatus = new Map<number, ProblemKind>(
 /**
  * The Elysia app every service starts from: OpenAPI at /docs (spec at /docs/json), /health and
  * /ready, errors as application/problem+json with a stable `type`, request id and W3C traceparent
- * in and out, a per-request logger, a body size limit and an access log line per request.
+ * in and out, a per-request logger, size limits (head, body, JSON depth), CORS, and an access log
+ * line per request (audit lines for admin changes and refused access).
  */
 export function createHttpApp(opts: HttpAppOptions) {
   raiseParserLimits()
@@ -268,7 +269,10 @@ export function createHttpApp(opts: HttpAppOptions) {
     .onAfterResponse({ as: 'global' }, ({ request, set, responseValue }) => {
       const trace = traceOf(request)
       const status = trace.status ?? (responseValue instanceof Response ? responseValue.status : set.status)
-      logAccess(request, typeof status === 'number' ? status : Number(status ?? 200))
+      logAccess(
+        request,
+        typeof status === 'number' ? status : (StatusMap[status as keyof typeof StatusMap] ?? 200),
+      )
     })
     .get('/health', () => ({ status: 'ok' as const }), { detail: { hide: true } })
     .get(
