@@ -1,9 +1,11 @@
 import {
   authGuards,
   createHttpApp,
+  httpSettings,
   type Logger,
   notFound,
   problems,
+  QueryInteger,
   type TokenVerifier,
   validationProblem,
 } from '@mart/shared'
@@ -20,7 +22,7 @@ const Status = t.Union([
   t.Literal('out_of_stock'),
   t.Literal('discontinued'),
 ])
-// TypeBox's own Integer in bodies and answers: Elysia's t.Integer also takes "5" (a query needs that).
+// TypeBox's own Integer in bodies and answers: Elysia's t.Integer also takes "5" (QueryInteger in a query).
 const Threshold = Type.Integer({ minimum: 0, maximum: 1_000_000 })
 
 const Item = t.Object({
@@ -63,8 +65,8 @@ export function buildApp({ config, log, stock, verifier, ready }: AppDeps) {
   return createHttpApp({
     service: 'inventory',
     log,
-    bodyLimit: config.HTTP_BODY_LIMIT,
     ready,
+    ...httpSettings(config),
     title: 'Mart inventory service',
     description:
       'Stock per product and the reservations orders hold. Stock items come from product.created; reservations from order events. Admin only.',
@@ -79,7 +81,7 @@ export function buildApp({ config, log, stock, verifier, ready }: AppDeps) {
       {
         requireAdmin: true,
         query: t.Object({
-          limit: t.Optional(t.Integer({ minimum: 1, maximum: 100 })),
+          limit: t.Optional(QueryInteger({ minimum: 1, maximum: 100 })),
           cursor: t.Optional(t.String({ maxLength: 200 })),
           status: t.Optional(Status),
         }),

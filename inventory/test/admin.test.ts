@@ -195,6 +195,18 @@ describe('refusals', () => {
   })
 })
 
+test('list query: integers in decimal digits only, and a status outside the list says which are allowed', async () => {
+  for (const limit of ['0x10', '1e1', '%20%205']) {
+    const r = await h.call('GET', `/api/inventory?limit=${limit}`, { token: admin })
+    expect({ limit, status: r.status }).toEqual({ limit, status: 422 })
+    expect(r.body.errors).toEqual([{ path: '/query/limit', message: 'must be an integer in decimal digits' }])
+  }
+  const status = await h.call('GET', '/api/inventory?status=sold_out', { token: admin })
+  expect(status.body.errors).toEqual([
+    { path: '/query/status', message: 'must be one of: in_stock, low_stock, out_of_stock, discontinued' },
+  ])
+})
+
 test('GET /docs/json documents the four admin routes, each behind the bearer token and the admin role', async () => {
   const r = await h.call('GET', '/docs/json')
   expect(r.status).toBe(200)

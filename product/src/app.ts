@@ -1,10 +1,12 @@
 import {
   authGuards,
   createHttpApp,
+  httpSettings,
   type Logger,
   NoContent,
   notFound,
   problems,
+  QueryInteger,
   type TokenVerifier,
   validationProblem,
 } from '@mart/shared'
@@ -15,11 +17,13 @@ import { type Money, type Products, sorts, view } from './products.ts'
 
 // The pattern keeps the shape; the list below keeps out codes ISO 4217 does not have ("ABC").
 const currencies = new Set(Intl.supportedValuesOf('currency'))
+/** The largest amount in minor units, in a price or a price filter: sums stay exact in JS. */
+const MAX_AMOUNT = 1_000_000_000_000
 const Price = t.Object(
   {
     // Integer minor units: 1.5, -1 or "1999" is a 422, never rounded or coerced (TypeBox's own
-    // Integer: Elysia's t.Integer accepts numeric strings). The bound keeps sums exact in JS.
-    amount: Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, description: '1999 is 19.99' }),
+    // Integer: Elysia's t.Integer accepts numeric strings).
+    amount: Type.Integer({ minimum: 0, maximum: MAX_AMOUNT, description: '1999 is 19.99' }),
     currency: t.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' }),
   },
   { additionalProperties: false },
@@ -64,8 +68,8 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
   return createHttpApp({
     service: 'product',
     log,
-    bodyLimit: config.HTTP_BODY_LIMIT,
     ready,
+    ...httpSettings(config),
     title: 'Mart product service',
     description: 'The catalogue: anyone browses and searches it; admins add, change and remove products.',
   })
@@ -80,11 +84,11 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
       },
       {
         query: t.Object({
-          limit: t.Optional(t.Integer({ minimum: 1, maximum: 100 })),
+          limit: t.Optional(QueryInteger({ minimum: 1, maximum: 100 })),
           cursor: t.Optional(t.String({ maxLength: 500 })),
           q: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
-          minPrice: t.Optional(t.Integer({ minimum: 0, description: 'minor units' })),
-          maxPrice: t.Optional(t.Integer({ minimum: 0, description: 'minor units' })),
+          minPrice: t.Optional(QueryInteger({ minimum: 0, maximum: MAX_AMOUNT, description: 'minor units' })),
+          maxPrice: t.Optional(QueryInteger({ minimum: 0, maximum: MAX_AMOUNT, description: 'minor units' })),
           currency: t.Optional(
             t.String({
               pattern: '^[A-Z]{3}$',

@@ -177,6 +177,19 @@ describe('validation', () => {
     expect((await p.call('GET', '/api/products')).body.items).toEqual([])
   })
 
+  test('a body of 50,000 nested arrays or objects is a 400 problem, and nothing is created', async () => {
+    for (const rawJson of [
+      `${'['.repeat(50_000)}${']'.repeat(50_000)}`,
+      `${'{"name":'.repeat(50_000)}1${'}'.repeat(50_000)}`,
+    ]) {
+      const r = await p.call('POST', '/api/products', { token: p.admin, rawJson })
+      expect(r.status).toBe(400)
+      expect(r.headers.get('content-type')).toBe('application/problem+json')
+      expect(r.body.type).toBe(problemTypeUri('bad-request'))
+    }
+    expect((await p.call('GET', '/api/products')).body.items).toEqual([])
+  })
+
   test('list query: bad limit, sort, prices, inStock and cursors are 422', async () => {
     for (const qs of [
       'limit=0',
@@ -193,6 +206,44 @@ describe('validation', () => {
       const r = await p.call('GET', `/api/products?${qs}`)
       expect({ qs, status: r.status }).toEqual({ qs, status: 422 })
     }
+  })
+})
+
+describe('list query numbers', () => {
+  test('decimal digits only: 0x10, 1e1, padded or signed numbers are a 422 naming the parameter', async () => {
+    for (const [name, value] of [
+      ['limit', '0x10'],
+      ['limit', '%20%205'],
+      ['minPrice', '1e1'],
+      ['maxPrice', '+100'],
+      ['maxPrice', '0x10'],
+    ] as const) {
+      const r = await p.call('GET', `/api/products?${name}=${value}`)
+      expect({ name, value, status: r.status }).toEqual({ name, value, status: 422 })
+      expect(r.body.errors).toEqual([
+        { path: `/query/${name}`, message: 'must be an integer in decimal digits' },
+      ])
+    }
+  })
+
+  test('a sort outside the list says which sorts there are', async () => {
+    const r = await p.call('GET', '/api/products?sort=cheapest')
+    expect(r.body.errors).toEqual([
+      { path: '/query/sort', message: 'must be one of: newest, price_asc, price_desc' },
+    ])
+  })
+
+  test('/docs/json shows each query integer with its bounds', async () => {
+    const spec = (await p.call('GET', '/docs/json')).body
+    const params = Object.fromEntries(
+      (spec.paths['/api/products'].get.parameters as { name: string; schema: object }[]).map((x) => [
+        x.name,
+        x.schema,
+      ]),
+    )
+    expect(params.limit).toMatchObject({ type: 'integer', minimum: 1, maximum: 100 })
+    expect(params.minPrice).toMatchObject({ type: 'integer', minimum: 0, maximum: 1_000_000_000_000 })
+    expect(params.maxPrice).toMatchObject({ type: 'integer', minimum: 0, maximum: 1_000_000_000_000 })
   })
 })
 

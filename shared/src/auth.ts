@@ -109,6 +109,20 @@ function toPrincipal(p: JWTPayload): Principal {
   return { id: p.sub, role, username: p.username }
 }
 
+/** What a route guard learnt of a request: the role its route needs, and whose token it verified. */
+export interface GuardedAccess {
+  required: Role
+  /** Set once the token is verified (and the account may still act), whether or not its role was enough. */
+  principal?: Principal
+}
+
+// Keyed by the request itself: the access log and the audit lines (createHttpApp) read it after
+// the answer, whichever way the request went.
+const guarded = new WeakMap<Request, GuardedAccess>()
+
+/** What the guard learnt of `request`; undefined when its route has no guard. */
+export const guardedAccess = (request: Request): GuardedAccess | undefined => guarded.get(request)
+
 /** OpenAPI security schemes: a bearer token, obtained from the user service's password form. */
 export const securitySchemes = {
   bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
@@ -136,19 +150,20 @@ export interface GuardOptions {
  * caller without access learns nothing about a route's input rules.
  */
 export function authGuards(verifier: TokenVerifier, opts: GuardOptions = {}) {
-  const principals = new WeakMap<Request, Principal>()
   const check = async (request: Request, role?: Role) => {
+    const access: GuardedAccess = { required: role ?? 'user' }
+    guarded.set(request, access)
     let user = await verifier.fromHeader(request.headers.get('authorization'))
     if (opts.current) {
       const now = opts.current(user)
       if (!now) throw unauthorized('this account can no longer sign in')
       user = now
     }
+    access.principal = user
     if (role && user.role !== role) throw forbidden(`this needs the ${role} role`)
-    principals.set(request, user)
   }
   // `transform` runs before validation; `resolve` (after it) hands the principal to the handler.
-  const user = ({ request }: { request: Request }) => ({ user: principals.get(request) as Principal })
+  const user = ({ request }: { request: Request }) => ({ user: guarded.get(request)?.principal as Principal })
   return new Elysia({ name: 'mart-auth' }).macro({
     requireUser: { detail: { security }, transform: ({ request }) => check(request), resolve: user },
     requireAdmin: {

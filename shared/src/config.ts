@@ -1,6 +1,8 @@
 import { type Static, type TObject, type TProperties, type TSchema, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { ORIGIN_LIST_PATTERN } from './cors.ts'
 import { logLevels } from './log.ts'
+import { choices } from './value-errors.ts'
 
 /** The settings every service reads; each service adds its own with `serviceConfig`. */
 export const BaseConfig = Type.Object({
@@ -27,6 +29,12 @@ export const BaseConfig = Type.Object({
   JWT_AUDIENCE: Type.String({ minLength: 1, default: 'mart' }),
   /** Behind the gateway: take the client address from the last X-Forwarded-For hop. */
   TRUST_PROXY: Type.Boolean({ default: false }),
+  /** Origins of browser front-ends that may call the API (CORS), comma-separated; none by default. */
+  CORS_ORIGINS: Type.String({
+    default: '',
+    pattern: ORIGIN_LIST_PATTERN,
+    errorMessage: 'must be origins such as https://shop.example.com, separated by commas',
+  }),
   /** Largest request body accepted, in bytes. */
   HTTP_BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 100 * 1024 * 1024, default: 1024 * 1024 }),
   /** WAL checkpoints run on a worker thread every this many ms (0: SQLite's own, on the writer). */
@@ -76,18 +84,12 @@ export function loadConfig<S extends TObject>(
   const value = Value.Default(schema, Value.Convert(schema, raw))
   const problems = [...Value.Errors(schema, value)].map((e) => {
     const key = e.path.replace(/^\//, '') || '(root)'
-    const message = choices(schema.properties[key]) ?? e.message
+    const property = schema.properties[key] as TSchema & { errorMessage?: string }
+    const message = property?.errorMessage ?? choices(property) ?? e.message
     return raw[key] === undefined ? `${key}: missing (${message})` : `${key}: ${message}`
   })
   if (problems.length > 0) throw new ConfigError(service, [...new Set(problems)])
   return value as Static<S>
-}
-
-/** "must be one of: a, b" for a union of literals, where TypeBox would say "Expected union value". */
-function choices(schema: TSchema | undefined): string | undefined {
-  const options = (schema as { anyOf?: { const?: unknown }[] } | undefined)?.anyOf
-  if (!options?.every((o) => o.const !== undefined)) return undefined
-  return `must be one of: ${options.map((o) => String(o.const)).join(', ')}`
 }
 
 /** loadConfig for a service's entry point: a bad configuration prints one message and exits. */

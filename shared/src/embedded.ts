@@ -4,6 +4,7 @@ import { MemoryBus } from './bus/memory.ts'
 import { BaseConfig, loadConfig } from './config.ts'
 import { problemTypes, problemTypeUri } from './errors.ts'
 import { problemResponse } from './http.ts'
+import { PARSER_BODY_LIMIT, raiseParserLimits } from './http-limits.ts'
 import { createLogger, errorFields, type Logger } from './log.ts'
 import { type RunningService, type ServiceDefinition, startService } from './service.ts'
 import { GATEWAY_PORT, routeFor, type ServiceName } from './services.ts'
@@ -92,10 +93,12 @@ export async function startEmbedded(
     )
   }
 
+  raiseParserLimits()
   const server = Bun.serve({
     hostname: config.HOST,
     port: opts.port ?? Number(env.PORT ?? GATEWAY_PORT),
-    maxRequestBodySize: config.HTTP_BODY_LIMIT,
+    // Each service enforces HTTP_BODY_LIMIT itself, with a problem and an access line.
+    maxRequestBodySize: PARSER_BODY_LIMIT,
     fetch,
     error(err) {
       log.error(errorFields(err), 'request failed')

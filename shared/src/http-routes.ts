@@ -1,8 +1,8 @@
 // What createHttpApp needs to know of a service's routes: the body encodings each takes, and the
 // methods served at a path (for 405 and Allow).
 
-const JSON_TYPE = 'application/json'
-const FORM_TYPE = 'application/x-www-form-urlencoded'
+export const JSON_TYPE = 'application/json'
+export const FORM_TYPE = 'application/x-www-form-urlencoded'
 
 /** `application/json; charset=utf-8` -> `application/json`; no header -> ''. */
 export const mediaType = (header: string | null) => (header ?? '').split(';')[0]?.trim().toLowerCase() ?? ''

@@ -1,21 +1,24 @@
-import { dirname, join } from 'node:path'
-import { openapi } from '@elysiajs/openapi'
-import { Elysia, ValidationError } from 'elysia'
+import { Elysia, StatusMap, ValidationError } from 'elysia'
 import type { Logger } from 'pino'
-import { securitySchemes } from './auth.ts'
+import type { BaseConfig } from './config.ts'
+import { corsOrigins, corsPolicy } from './cors.ts'
+import { apiDocs } from './docs.ts'
 import {
   type FieldError,
   HttpProblem,
-  notFound,
   type Problem,
   type ProblemKind,
   problemTypes,
   problemTypeUri,
 } from './errors.ts'
+import { logAnswered } from './http-access.ts'
+import { parseBody, readText } from './http-body.ts'
+import { HEADER_LIMIT, headSize, PARSER_BODY_LIMIT, raiseParserLimits } from './http-limits.ts'
 import { hasBody, mediaType, type RouteTable, routeTableOf } from './http-routes.ts'
 import { errorFields } from './log.ts'
-import { completeDocument } from './openapi-doc.ts'
+import { clientAddress } from './rate-limit.ts'
 import { type TraceContext, traceFrom } from './trace.ts'
+import { messageOf } from './value-errors.ts'
 
 export interface HttpAppOptions {
   service: string
@@ -29,16 +32,20 @@ export interface HttpAppOptions {
   version?: string
   /** Extra OpenAPI document fields (security schemes, tags). */
   documentation?: Record<string, unknown>
+  /** Origins of browser front-ends that may call the API (CORS); none by default. */
+  corsOrigins?: string[]
+  /** Behind a trusted proxy: the client address is the last X-Forwarded-For hop (TRUST_PROXY). */
+  trustProxy?: boolean
 }
+
+/** The createHttpApp options a service's configuration sets. */
+export const httpSettings = (config: BaseConfig) => ({
+  bodyLimit: config.HTTP_BODY_LIMIT,
+  corsOrigins: corsOrigins(config.CORS_ORIGINS),
+  trustProxy: config.TRUST_PROXY,
+})
 
 const PROBLEM_JSON = 'application/problem+json'
-
-const swaggerUiDir = dirname(Bun.resolveSync('swagger-ui-dist/package.json', import.meta.dir))
-/** The files of swagger-ui-dist the /docs page loads, and nothing else from that folder. */
-const docsAssets: Record<string, string> = {
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-  'swagger-ui.css': 'text/css; charset=utf-8',
-}
 
 /** Builds a problem response; only `problem` and the trace headers leave the service. */
 export function problemResponse(
@@ -79,7 +86,7 @@ function fieldErrors(err: ValidationError, url: string): FieldError[] {
     const path = `${part}${'path' in e ? e.path : ''}`
     if (seen.has(path)) continue
     seen.add(path)
-    out.push({ path, message: 'message' in e ? String(e.message) : 'is not valid' })
+    out.push({ path, message: 'message' in e ? messageOf(e) : 'is not valid' })
     if (out.length >= 20) break
   }
   return out
@@ -109,22 +116,41 @@ const kindByStatus = new Map<number, ProblemKind>(
 /**
  * The Elysia app every service starts from: OpenAPI at /docs (spec at /docs/json), /health and
  * /ready, errors as application/problem+json with a stable `type`, request id and W3C traceparent
- * in and out, a per-request logger, a body size limit and an access log line per request.
+ * in and out, a per-request logger, size limits (head, body, JSON depth), CORS, and an access log
+ * line per request (audit lines for admin changes and refused access).
  */
 export function createHttpApp(opts: HttpAppOptions) {
-  // Per-request state: the trace, when it started and, for problems, the status sent.
-  const traces = new WeakMap<Request, TraceContext & { started: number; status?: number }>()
+  raiseParserLimits()
+  const cors = corsPolicy(opts.corsOrigins ?? [])
+  // Per-request state: the trace, when it started, the client's address and, for problems, the
+  // status and detail sent.
+  type RequestState = TraceContext & { started: number; address: string; status?: number; detail?: string }
+  const states = new WeakMap<Request, RequestState>()
   const traceOf = (request: Request) => {
-    let t = traces.get(request)
+    let t = states.get(request)
     if (!t) {
-      t = { ...traceFrom(request.headers), started: performance.now() }
-      traces.set(request, t)
+      t = { ...traceFrom(request.headers), started: performance.now(), address: 'unknown' }
+      states.set(request, t)
     }
     return t
+  }
+  /** The access line (and audit line): one per request, whichever way it was answered. */
+  const logAccess = (request: Request, status: number) => {
+    const state = traceOf(request)
+    logAnswered(opts.log, {
+      request,
+      requestId: state.requestId,
+      path: pathOf(request.url),
+      status,
+      ms: Math.round((performance.now() - state.started) * 100) / 100,
+      address: state.address,
+      detail: state.detail,
+    })
   }
   const fail = (request: Request, problem: Problem, headers?: Record<string, string>) => {
     const trace = traceOf(request)
     trace.status = problem.status
+    trace.detail = problem.detail
     return problemResponse(problem, trace, headers)
   }
 
@@ -142,55 +168,59 @@ export function createHttpApp(opts: HttpAppOptions) {
     // TypeBox's checks before Elysia's normalising: an array or a string where the schema has an
     // object is a 422, never an empty object (that would make `PATCH [1,2]` a successful no-op).
     normalize: 'typebox',
-    serve: { maxRequestBodySize: opts.bodyLimit },
+    // Our limits, not Bun's, are the ones a client meets (http-limits.ts).
+    serve: { maxRequestBodySize: PARSER_BODY_LIMIT },
   })
-    // Before the plugin, so that it applies to the document route as well.
-    .onAfterHandle({ as: 'global' }, ({ path, response }) => {
-      if (path === '/docs/json') return completeDocument(response)
-    })
     .use(
-      openapi({
-        path: '/docs',
-        specPath: '/docs/json',
-        // Routes with a dot (jwks.json) are API too, not static files.
-        exclude: { paths: ['/health', '/ready'], staticFile: false },
-        // Swagger UI from our own node_modules, not a CDN: /docs works on a machine without
-        // internet. Relative URLs, so the page works at /docs and behind /api/<service>/docs.
-        provider: 'swagger-ui',
-        swagger: {
-          cdn: 'docs/assets/swagger-ui-bundle.js',
-          theme: 'docs/assets/swagger-ui.css',
-          autoDarkMode: false,
-        },
-        documentation: {
-          ...opts.documentation,
-          components: { securitySchemes, ...(opts.documentation?.components as object | undefined) },
-          info: {
-            title: opts.title ?? `Mart ${opts.service} service`,
-            version: opts.version ?? '0.1.0',
-            description: opts.description ?? '',
-          },
-        },
+      apiDocs({
+        title: opts.title ?? `Mart ${opts.service} service`,
+        description: opts.description ?? '',
+        version: opts.version ?? '0.1.0',
+        documentation: opts.documentation,
       }),
     )
-    .onRequest(({ request, set }) => {
+    .onRequest(({ request, set, server }) => {
       const trace = traceOf(request)
+      trace.address = clientAddress(request, server, opts.trustProxy ?? false)
       set.headers['x-request-id'] = trace.requestId
       set.headers.traceparent = trace.traceparent
+      // Set first, so that every answer carries them, problems included: a page cannot read an
+      // answer without them, not even a 401.
+      const origin = request.headers.get('origin')
+      Object.assign(set.headers, cors.headers(origin))
+      // Thrown, not returned: an answer returned here would skip onError and the access line.
+      if (headSize(request) > HEADER_LIMIT) {
+        throw new HttpProblem('headers-too-large', `the limit is ${HEADER_LIMIT} bytes`)
+      }
+      if (cors.isPreflight(request)) {
+        const methods = routes().methodsFor(pathOf(request.url))
+        const allowed = cors.preflight(origin as string, methods)
+        if (!allowed) throw new HttpProblem('forbidden', 'this origin may not call the API')
+        if (!methods.length) throw new HttpProblem('not-found')
+        logAccess(request, 204)
+        return new Response(null, {
+          status: 204,
+          headers: { ...allowed, 'x-request-id': trace.requestId, traceparent: trace.traceparent },
+        })
+      }
+      // Refused before the body is read; Bun drains what the client still sends.
       const length = Number(request.headers.get('content-length') ?? 0)
       if (length > opts.bodyLimit) {
-        return fail(request, problemOf('payload-too-large', `the limit is ${opts.bodyLimit} bytes`))
+        throw new HttpProblem('payload-too-large', `the limit is ${opts.bodyLimit} bytes`)
       }
     })
-    // JSON bodies only, except where a route declares a form (the OAuth2 password grant): a body
-    // in another encoding is a 415 that says what to send, not a half-understood request.
-    .onTransform({ as: 'global' }, ({ request, route }) => {
+    // Every body goes through this parser, not Elysia's. JSON bodies only, except where a route
+    // declares a form (the OAuth2 password grant): a body in another encoding is a 415 that says
+    // what to send, not a half-understood request. Then the body is read up to the size limit,
+    // and JSON checked for depth, before anything else looks at it.
+    .onParse({ as: 'global' }, async ({ request, route }) => {
       if (!hasBody(request)) return
       const type = mediaType(request.headers.get('content-type'))
       const accepted = routes().bodyTypes(request.method, route)
       if (!accepted.includes(type)) {
         throw new HttpProblem('unsupported-media-type', `send the body as ${accepted.join(' or ')}`)
       }
+      return parseBody(type, await readText(request, opts.bodyLimit))
     })
     .derive({ as: 'global' }, ({ request }) => {
       const trace = traceOf(request)
@@ -218,6 +248,9 @@ export function createHttpApp(opts: HttpAppOptions) {
         return fail(request, { ...problemOf('not-found'), instance })
       }
       if (code === 'PARSE') {
+        // Elysia wraps whatever a parser throws; ours throws problems (413, 415, too deep).
+        const cause = (error as { cause?: unknown }).cause
+        if (cause instanceof HttpProblem) return fail(request, { ...cause.toProblem(), instance })
         return fail(request, {
           ...problemOf('bad-request', 'the body is not valid for its content type'),
           instance,
@@ -235,28 +268,12 @@ export function createHttpApp(opts: HttpAppOptions) {
     })
     .onAfterResponse({ as: 'global' }, ({ request, set, responseValue }) => {
       const trace = traceOf(request)
-      const path = pathOf(request.url)
-      const line = {
-        requestId: trace.requestId,
-        method: request.method,
-        path,
-        status: trace.status ?? (responseValue instanceof Response ? responseValue.status : set.status),
-        ms: Math.round((performance.now() - trace.started) * 100) / 100,
-      }
-      if (path === '/health' || path === '/ready') opts.log.debug(line, 'request')
-      else opts.log.info(line, 'request')
+      const status = trace.status ?? (responseValue instanceof Response ? responseValue.status : set.status)
+      logAccess(
+        request,
+        typeof status === 'number' ? status : (StatusMap[status as keyof typeof StatusMap] ?? 200),
+      )
     })
-    .get(
-      '/docs/assets/:file',
-      ({ params }) => {
-        const type = docsAssets[params.file]
-        if (!type) throw notFound()
-        return new Response(Bun.file(join(swaggerUiDir, params.file)), {
-          headers: { 'content-type': type, 'cache-control': 'public, max-age=86400' },
-        })
-      },
-      { detail: { hide: true } },
-    )
     .get('/health', () => ({ status: 'ok' as const }), { detail: { hide: true } })
     .get(
       '/ready',

@@ -146,6 +146,8 @@ export interface HttpCall {
   body?: unknown
   /** Sent as application/x-www-form-urlencoded instead of JSON. */
   form?: Record<string, string>
+  /** JSON text sent as it is (for bodies JSON.stringify cannot make, or would refuse to). */
+  rawJson?: string
   token?: string
   headers?: Record<string, string>
 }
@@ -164,6 +166,9 @@ export function httpClient(
     if (c.form) {
       headers['content-type'] = 'application/x-www-form-urlencoded'
       body = new URLSearchParams(c.form).toString()
+    } else if (c.rawJson !== undefined) {
+      headers['content-type'] = 'application/json'
+      body = c.rawJson
     } else if (c.body !== undefined) {
       headers['content-type'] = 'application/json'
       body = JSON.stringify(c.body)

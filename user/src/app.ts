@@ -4,11 +4,13 @@ import {
   clientAddress,
   createHttpApp,
   HttpProblem,
+  httpSettings,
   type Logger,
   NoContent,
   notFound,
   type PublicKeys,
   problems,
+  QueryInteger,
   RateLimiter,
   type SigningKey,
   type TokenVerifier,
@@ -124,8 +126,8 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
     createHttpApp({
       service: 'user',
       log,
-      bodyLimit: config.HTTP_BODY_LIMIT,
       ready,
+      ...httpSettings(config),
       title: 'Mart user service',
       description:
         'Accounts, login, tokens and roles. Log in with "Authorize" (password flow) to try the rest.',
@@ -352,7 +354,7 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
         {
           requireAdmin: true,
           query: t.Object({
-            limit: t.Optional(t.Integer({ minimum: 1, maximum: 100 })),
+            limit: t.Optional(QueryInteger({ minimum: 1, maximum: 100 })),
             cursor: t.Optional(t.String({ maxLength: 200 })),
             q: t.Optional(t.String({ minLength: 1, maxLength: 100 })),
           }),

@@ -190,6 +190,16 @@ describe('GET /api/users', () => {
     expect(r.body.type).toBe(problemTypeUri('validation'))
   })
 
+  test('limit is decimal digits: 0x10, 1e1 and padded numbers are a 422 naming /query/limit', async () => {
+    for (const limit of ['0x10', '1e1', '%20%205', '+5']) {
+      const r = await u.call('GET', `/api/users?limit=${limit}`, { token: admin })
+      expect({ limit, status: r.status }).toEqual({ limit, status: 422 })
+      expect(r.body.errors).toEqual([
+        { path: '/query/limit', message: 'must be an integer in decimal digits' },
+      ])
+    }
+  })
+
   test('limit 1 and 100 are accepted', async () => {
     for (const limit of [1, 100]) {
       expect((await u.call('GET', `/api/users?limit=${limit}`, { token: admin })).status).toBe(200)

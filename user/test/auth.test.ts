@@ -230,6 +230,18 @@ describe('POST /api/auth/login', () => {
     }
   })
 
+  test('a body of 50,000 nested arrays is a 400 problem, without a token or a password check', async () => {
+    const r = await u.call('POST', '/api/auth/login', {
+      rawJson: `${'['.repeat(50_000)}${']'.repeat(50_000)}`,
+    })
+    expect(r.status).toBe(400)
+    expect(r.headers.get('content-type')).toBe('application/problem+json')
+    expect(r.body).toMatchObject({
+      type: problemTypeUri('bad-request'),
+      detail: 'the JSON body is nested deeper than 64 levels',
+    })
+  })
+
   test('answers 422 unless exactly one of username and email is given', async () => {
     expect((await u.call('POST', '/api/auth/login', { body: { password: 'carol-password' } })).status).toBe(
       422,

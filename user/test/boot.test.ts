@@ -273,3 +273,27 @@ describe('GET /docs/json', () => {
     expect(r.text).not.toContain('passwordHash')
   })
 })
+
+describe('CORS_ORIGINS', () => {
+  test('a page on an allowed origin may log in and read the answer, a failed one included', async () => {
+    const u = await start({ CORS_ORIGINS: 'https://shop.example.com' })
+    const headers = { origin: 'https://shop.example.com' }
+    const pre = await u.call('OPTIONS', '/api/auth/login', {
+      headers: { ...headers, 'access-control-request-method': 'POST' },
+    })
+    expect(pre.status).toBe(204)
+    expect(pre.headers.get('access-control-allow-methods')).toBe('POST')
+    const ok = await u.call('POST', '/api/auth/login', {
+      headers,
+      body: { username: ADMIN.username, password: ADMIN.password },
+    })
+    expect(ok.status).toBe(200)
+    expect(ok.headers.get('access-control-allow-origin')).toBe('https://shop.example.com')
+    const refused = await u.call('POST', '/api/auth/login', {
+      headers,
+      body: { username: 'nobody', password: 'x' },
+    })
+    expect(refused.status).toBe(401)
+    expect(refused.headers.get('access-control-allow-origin')).toBe('https://shop.example.com')
+  })
+})
