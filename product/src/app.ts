@@ -1,10 +1,13 @@
 import {
   authGuards,
   createHttpApp,
+  HttpUrl,
   type Logger,
+  MultiLineText,
   NoContent,
   notFound,
   problems,
+  SingleLineText,
   type TokenVerifier,
   validationProblem,
 } from '@mart/shared'
@@ -24,10 +27,15 @@ const Price = t.Object(
   },
   { additionalProperties: false },
 )
-const Name = t.String({ minLength: 1, maxLength: 200 })
-const Description = t.String({ maxLength: 10_000 })
+// Shown to every shopper: visible text only (no zero-width or bidi tricks), a link only to a web host.
+const Name = SingleLineText({
+  minLength: 1,
+  maxLength: 200,
+  description: 'trimmed; one line of visible text',
+})
+const Description = MultiLineText({ maxLength: 10_000 })
 const Sku = t.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]*$' })
-const ImageUrl = t.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 })
+const ImageUrl = HttpUrl({ maxLength: 2048 })
 const Id = t.String({ format: 'uuid' })
 
 const Product = t.Object({
