@@ -1,6 +1,6 @@
 // `bun run dev` as a newcomer runs it: the real process, its files, its exit code and its output.
 import { afterEach, beforeEach, expect, test } from 'bun:test'
-import { readdirSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempDir, waitFor } from '@mart/shared/testing'
 
@@ -87,4 +87,59 @@ test('everything the running marketplace keeps under a DATA_DIR it created is re
   expect((statSync(dataDir).mode & 0o777).toString(8)).toBe('700')
   mart.child.kill('SIGTERM')
   expect((await mart.exit()).code).toBe(0)
+})
+
+/** The "  - ..." lines of a configuration message. */
+const problemLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('  - '))
+
+test('embedded: PORT=abc LOG_LEVEL=loud PASSWORD_TIME_COST=0 is one message naming all three, before anything starts', async () => {
+  const { code, stderr } = await dev({ PORT: 'abc', LOG_LEVEL: 'loud', PASSWORD_TIME_COST: '0' }).exit()
+  expect(code).toBe(1)
+  const lines = problemLines(stderr)
+  // PORT is the listener's and LOG_LEVEL everyone's: once each, named as they are set.
+  expect(lines.filter((l) => l.includes('PORT')).length).toBe(1)
+  expect(lines.find((l) => l.includes('PORT'))).toStartWith('  - PORT:')
+  expect(lines.filter((l) => l.includes('LOG_LEVEL')).length).toBe(1)
+  expect(lines.find((l) => l.includes('LOG_LEVEL'))).toStartWith('  - LOG_LEVEL: must be one of:')
+  // A service's own setting is named with its service.
+  expect(lines.filter((l) => l.includes('PASSWORD_TIME_COST'))).toEqual([
+    expect.stringMatching(/^ {2}- PASSWORD_TIME_COST \(user\): /),
+  ])
+  expect(lines.length).toBe(3)
+  expect(stderr).not.toContain('abc')
+  expect(stderr).not.toContain('loud')
+  expect(stderr).not.toMatch(/^\s+at /m)
+  // No service started: nothing was written.
+  expect(existsSync(join(tmp.dir, 'data'))).toBe(false)
+})
+
+test('embedded: PORT=18101.5 is a configuration message, not a runtime error', async () => {
+  const { code, stderr } = await dev({ PORT: '18101.5' }).exit()
+  expect(code).toBe(1)
+  expect(problemLines(stderr)).toEqual([expect.stringMatching(/^ {2}- PORT: /)])
+  expect(stderr).not.toContain('options.port')
+  expect(stderr).not.toMatch(/^\s+at /m)
+  expect(existsSync(join(tmp.dir, 'data'))).toBe(false)
+})
+
+test('distributed: every <SERVICE>_PORT problem and every shared one in one message, before any service starts', async () => {
+  const { code, stdout, stderr } = await dev({
+    // Never reached: the configuration stops it first.
+    KAFKA_BROKERS: '127.0.0.1:9',
+    PRODUCT_PORT: 'abc',
+    INVENTORY_PORT: '70000',
+    USER_PORT: '8005.5',
+    LOG_LEVEL: 'loud',
+  }).exit()
+  expect(code).toBe(1)
+  const lines = problemLines(stderr)
+  for (const name of ['PRODUCT_PORT', 'INVENTORY_PORT', 'USER_PORT', 'LOG_LEVEL']) {
+    expect({ name, lines: lines.filter((l) => l.startsWith(`  - ${name}: `)).length }).toEqual({
+      name,
+      lines: 1,
+    })
+  }
+  expect(lines.length).toBe(4)
+  expect(stdout).not.toContain('service(s) on Kafka')
+  expect(existsSync(join(tmp.dir, 'data'))).toBe(false)
 })

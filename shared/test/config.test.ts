@@ -55,6 +55,33 @@ describe('config', () => {
     expect(message).not.toContain('no port here')
   })
 
+  test('an integer setting takes digits only: a fraction, an exponent or a boolean is a problem, never truncated', () => {
+    for (const [key, value] of [
+      ['PORT', '18101.5'],
+      ['PORT', '8e3'],
+      ['KAFKA_TOPIC_PARTITIONS', 'true'],
+      ['SHUTDOWN_TIMEOUT_MS', '0x10'],
+    ] as const) {
+      let err: unknown
+      try {
+        loadConfig('user', serviceConfig(8005, {}), { [key]: value })
+      } catch (e) {
+        err = e
+      }
+      expect({ key, value, problems: (err as ConfigError | undefined)?.problems }).toEqual({
+        key,
+        value,
+        problems: [`${key}: Expected integer`],
+      })
+    }
+    expect(
+      loadConfig('user', serviceConfig(8005, {}), { PORT: '8080', SHUTDOWN_TIMEOUT_MS: '0' }),
+    ).toMatchObject({
+      PORT: 8080,
+      SHUTDOWN_TIMEOUT_MS: 0,
+    })
+  })
+
   test('ignores variables it does not know', () => {
     const c = loadConfig('user', serviceConfig(8005, {}), { UNRELATED: 'x' }) as Record<string, unknown>
     expect(c.UNRELATED).toBeUndefined()
