@@ -3,7 +3,7 @@
 //   one listener on :8000 (PORT) routing /api/... like the gateway. No Docker, no Java.
 // - Distributed (KAFKA_BROKERS set): each service as its own process on its own port
 //   (<SERVICE>_PORT, 8001-8006), on Kafka.
-import { BaseConfig, ConfigError, checkServiceConfigs, services, startEmbedded } from '@mart/shared'
+import { BaseConfig, ConfigError, checkServiceConfigs, runEmbedded, services } from '@mart/shared'
 import { entryOf, loadDefinitions, root } from './services.ts'
 
 const defs = await loadDefinitions()
@@ -51,25 +51,11 @@ if (process.env.KAFKA_BROKERS) {
   const codes = await Promise.all(children.map((c) => c.exited))
   process.exit(codes.some((c) => c !== 0) ? 1 : 0)
 } else {
-  const mart = await startEmbedded(defs).catch((err: unknown) => {
-    // A bad setting is one message for the operator; anything else that stops the start, not a stack.
-    const message = err instanceof Error ? err.message : String(err)
-    console.error(err instanceof ConfigError ? message : `mart failed to start: ${message}`)
-    process.exit(1)
-  })
+  const mart = await runEmbedded(defs)
   console.log(
     `mart: embedded mode on ${mart.url} (in-process bus, SQLite in ${mart.config.DATA_DIR})\n` +
       (defs.length
         ? defs.map((d) => `  ${d.name.padEnd(13)} ${mart.url}/api/${d.name}/docs`).join('\n')
         : '  no service has landed yet: /health and /ready answer'),
   )
-  let stopping = false
-  const stop = async () => {
-    if (stopping) return
-    stopping = true
-    await mart.stop()
-    process.exit(0)
-  }
-  process.on('SIGINT', () => void stop())
-  process.on('SIGTERM', () => void stop())
 }

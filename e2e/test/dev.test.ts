@@ -143,3 +143,23 @@ test('distributed: every <SERVICE>_PORT problem and every shared one in one mess
   expect(stdout).not.toContain('service(s) on Kafka')
   expect(existsSync(join(tmp.dir, 'data'))).toBe(false)
 })
+
+test('embedded: SIGTERM logs shutting down and stopped, as a standalone service does, and exits 0', async () => {
+  const mart = dev({ LOG_LEVEL: 'info' })
+  expect((await fetch(`${await mart.url()}/ready`)).status).toBe(200)
+  mart.child.kill('SIGTERM')
+  const { code, stdout } = await mart.exit()
+  expect(code).toBe(0)
+  const logged = stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { service: string; msg: string; signal?: string })
+    .filter((l) => l.service === 'mart')
+  expect(logged.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down', 'stopped']))
+  expect(logged.find((l) => l.msg === 'shutting down')?.signal).toBe('SIGTERM')
+  expect(logged.findIndex((l) => l.msg === 'stopped')).toBeGreaterThan(
+    logged.findIndex((l) => l.msg === 'shutting down'),
+  )
+  // Stopped, not just gone: the bus journal was closed and let go of.
+  expect(existsSync(join(tmp.dir, 'data', 'bus.db.lock'))).toBe(false)
+})

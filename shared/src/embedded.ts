@@ -2,11 +2,11 @@ import { join } from 'node:path'
 import type { Static } from '@sinclair/typebox'
 import type { Server } from 'bun'
 import { MemoryBus } from './bus/memory.ts'
-import { checkServiceConfigs, loadConfig, serviceConfig } from './config.ts'
+import { ConfigError, checkServiceConfigs, loadConfig, serviceConfig } from './config.ts'
 import { problemTypes, problemTypeUri } from './errors.ts'
 import { problemResponse } from './http.ts'
 import { createLogger, errorFields, type Logger } from './log.ts'
-import { type RunningService, type ServiceDefinition, startService } from './service.ts'
+import { exitOnSignal, type RunningService, type ServiceDefinition, startService } from './service.ts'
 import { GATEWAY_PORT, routeFor, type ServiceName } from './services.ts'
 
 /**
@@ -158,4 +158,25 @@ export async function startEmbedded(defs: AnyDefinition[], opts: EmbeddedOptions
       await stopAll()
     },
   }
+}
+
+/**
+ * The embedded marketplace as a process (`bun run dev`): one message and exit 1 for a bad
+ * configuration or a failed start; on SIGTERM or SIGINT it stops as a standalone service does.
+ */
+export async function runEmbedded(defs: AnyDefinition[]): Promise<Embedded> {
+  let mart: Embedded
+  try {
+    mart = await startEmbedded(defs)
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err)
+    process.stderr.write(err instanceof ConfigError ? `${message}\n` : `mart failed to start: ${message}\n`)
+    process.exit(1)
+  }
+  mart.log.info(
+    { url: mart.url, bus: 'memory', services: mart.services.map((s) => s.name) },
+    'mart listening',
+  )
+  exitOnSignal(mart.log, mart.config.SHUTDOWN_TIMEOUT_MS, () => mart.stop())
+  return mart
 }
