@@ -163,3 +163,24 @@ test('embedded: SIGTERM logs shutting down and stopped, as a standalone service 
   // Stopped, not just gone: the bus journal was closed and let go of.
   expect(existsSync(join(tmp.dir, 'data', 'bus.db.lock'))).toBe(false)
 })
+
+test("the README's curl session works as written: register, log in, keep the token, read the profile", async () => {
+  const readme = await Bun.file(join(root, 'README.md')).text()
+  const session = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)]
+    .map((m) => m[1] as string)
+    .find((block) => block.includes('/api/users/me'))
+  expect(session).toBeDefined()
+  const mart = dev({})
+  const url = await mart.url()
+  const script = (session as string).replaceAll('localhost:8000', new URL(url).host)
+  const run = Bun.spawn(['bash', '-euo', 'pipefail', '-c', script], {
+    cwd: root,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const [code, out, err] = await Promise.all([run.exited, new Response(run.stdout).text(), run.stderr])
+  expect({ code, err: await new Response(err).text() }).toEqual({ code: 0, err: '' })
+  // curl prints bodies without a newline: the last one is /api/users/me's, answered for alice.
+  const me = JSON.parse(out.slice(out.lastIndexOf('{"id"')))
+  expect(me).toMatchObject({ username: 'alice', email: 'alice@example.com', role: 'user' })
+})
