@@ -31,7 +31,7 @@ const Price = t.Object(
 const Name = SingleLineText({
   minLength: 1,
   maxLength: 200,
-  description: 'trimmed; one line of visible text',
+  description: 'stored trimmed; one line of text, no control or invisible characters',
 })
 const Description = MultiLineText({ maxLength: 10_000 })
 const Sku = t.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]*$' })

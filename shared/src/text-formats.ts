@@ -55,10 +55,10 @@ export const MultiLineText = (options: TextOptions = {}): TString =>
     format: 'multi-line-text',
   })
 
-/** A link shown to people: http or https, with a host, no user name or password. */
+/** A link shown to people: http or https, with a host, no user name or password, ASCII (punycode, %-encoded). */
 export const HttpUrl = (options: TextOptions = {}): TString =>
   Type.String({
-    description: 'an http or https URL with a host, without credentials',
+    description: 'an http or https URL with a host, without credentials, in RFC 3986 (ASCII) form',
     ...options,
     format: 'http-url',
   })

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { Type } from '@sinclair/typebox'
-import { ConfigError, loadConfig, serviceConfig } from '../src/config.ts'
+import { BaseConfig, ConfigError, checkServiceConfigs, loadConfig, serviceConfig } from '../src/config.ts'
 
 const schema = serviceConfig(8005, { ADMIN_PASSWORD: Type.String({ minLength: 8 }) })
 
@@ -85,5 +85,34 @@ describe('config', () => {
   test('ignores variables it does not know', () => {
     const c = loadConfig('user', serviceConfig(8005, {}), { UNRELATED: 'x' }) as Record<string, unknown>
     expect(c.UNRELATED).toBeUndefined()
+  })
+
+  test("several services at once: one message, a shared variable once, a service's own named with it or by where it is read from", () => {
+    const env = { LOG_LEVEL: 'loud', ADMIN_PASSWORD: 'short', PRODUCT_PORT: 'abc' }
+    let err: unknown
+    try {
+      checkServiceConfigs('mart', { schema: BaseConfig, env }, [
+        { service: 'user', schema, env: { ...env, PORT: '8005' }, readFrom: { PORT: 'USER_PORT' } },
+        {
+          service: 'product',
+          schema: serviceConfig(8003, {}),
+          env: { ...env, PORT: env.PRODUCT_PORT },
+          readFrom: { PORT: 'PRODUCT_PORT' },
+        },
+      ])
+    } catch (e) {
+      err = e
+    }
+    expect(err).toBeInstanceOf(ConfigError)
+    expect((err as ConfigError).problems).toEqual([
+      'LOG_LEVEL: must be one of: trace, debug, info, warn, error, fatal, silent',
+      'ADMIN_PASSWORD (user): Expected string length greater or equal to 8',
+      'PRODUCT_PORT: Expected integer',
+    ])
+    expect((err as ConfigError).message).not.toContain('short')
+    // All good: nothing thrown.
+    checkServiceConfigs('mart', { schema: BaseConfig, env: {} }, [
+      { service: 'user', schema, env: { ADMIN_PASSWORD: 'long enough' } },
+    ])
   })
 })
