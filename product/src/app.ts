@@ -1,12 +1,15 @@
 import {
   authGuards,
   createHttpApp,
+  HttpUrl,
   httpSettings,
   type Logger,
+  MultiLineText,
   NoContent,
   notFound,
   problems,
   QueryInteger,
+  SingleLineText,
   type TokenVerifier,
   validationProblem,
 } from '@mart/shared'
@@ -28,10 +31,15 @@ const Price = t.Object(
   },
   { additionalProperties: false },
 )
-const Name = t.String({ minLength: 1, maxLength: 200 })
-const Description = t.String({ maxLength: 10_000 })
+// Shown to every shopper: visible text only (no zero-width or bidi tricks), a link only to a web host.
+const Name = SingleLineText({
+  minLength: 1,
+  maxLength: 200,
+  description: 'stored trimmed; one line of text, no control or invisible characters',
+})
+const Description = MultiLineText({ maxLength: 10_000 })
 const Sku = t.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]*$' })
-const ImageUrl = t.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 })
+const ImageUrl = HttpUrl({ maxLength: 2048 })
 const Id = t.String({ format: 'uuid' })
 
 const Product = t.Object({

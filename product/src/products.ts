@@ -161,7 +161,7 @@ export class Products {
           .insert(products)
           .values({
             id,
-            name: input.name,
+            name: input.name.trim(),
             description: input.description ?? '',
             priceAmount: input.price.amount,
             currency: input.price.currency,
@@ -189,7 +189,7 @@ export class Products {
         const before = this.live(t, id)
         const after: ProductRow = {
           ...before,
-          name: patch.name ?? before.name,
+          name: patch.name?.trim() ?? before.name,
           description: patch.description ?? before.description,
           priceAmount: patch.price?.amount ?? before.priceAmount,
           currency: patch.price?.currency ?? before.currency,

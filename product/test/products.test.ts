@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { problemTypeUri } from '@mart/shared'
+import { waitFor } from '@mart/shared/testing'
 import { type ProductHarness, startProduct } from './support.ts'
 
 let p: ProductHarness
@@ -244,6 +245,143 @@ describe('list query numbers', () => {
     expect(params.limit).toMatchObject({ type: 'integer', minimum: 1, maximum: 100 })
     expect(params.minPrice).toMatchObject({ type: 'integer', minimum: 0, maximum: 1_000_000_000_000 })
     expect(params.maxPrice).toMatchObject({ type: 'integer', minimum: 0, maximum: 1_000_000_000_000 })
+  })
+})
+
+describe('names, descriptions and image URLs', () => {
+  const valid = { name: 'Widget', price: { amount: 100, currency: 'EUR' } }
+  /** Rows in the catalogue and events staged in the outbox: what a rejected request must not add to. */
+  const footprint = () =>
+    p.svc.store.sqlite
+      .prepare(
+        'SELECT (SELECT count(*) FROM products) AS products, (SELECT count(*) FROM mart_outbox) AS events',
+      )
+      .get()
+
+  /** POSTs and PATCHes each value of `field`: every one a 422 naming the field, nothing stored or emitted. */
+  async function rejected(field: string, values: string[]) {
+    const existing = await p.create({
+      name: 'Kept',
+      description: 'Kept',
+      imageUrl: 'https://img.example.com/k.png',
+    })
+    const before = footprint()
+    for (const value of values) {
+      for (const r of [
+        await p.call('POST', '/api/products', { token: p.admin, body: { ...valid, [field]: value } }),
+        await p.call('PATCH', `/api/products/${existing.id}`, { token: p.admin, body: { [field]: value } }),
+      ]) {
+        expect({ value, status: r.status, type: r.body.type }).toEqual({
+          value,
+          status: 422,
+          type: problemTypeUri('validation'),
+        })
+        expect({ value, paths: r.body.errors.map((e: { path: string }) => e.path) }).toEqual({
+          value,
+          paths: [`/body/${field}`],
+        })
+      }
+    }
+    expect(footprint()).toEqual(before)
+    expect((await p.call('GET', `/api/products/${existing.id}`)).body).toEqual(existing)
+  }
+
+  test('names are trimmed on create and on update; surrounding spaces alone change nothing', async () => {
+    const r = await p.call('POST', '/api/products', {
+      token: p.admin,
+      body: { ...valid, name: '  Lamp \u00a0' },
+    })
+    expect(r.status).toBe(201)
+    expect(r.body.name).toBe('Lamp')
+    const before = footprint()
+    const same = await p.call('PATCH', `/api/products/${r.body.id}`, {
+      token: p.admin,
+      body: { name: ' Lamp ' },
+    })
+    expect(same.body.name).toBe('Lamp')
+    expect(footprint()).toEqual(before)
+    const renamed = await p.call('PATCH', `/api/products/${r.body.id}`, {
+      token: p.admin,
+      body: { name: 'Desk lamp  ' },
+    })
+    expect(renamed.body.name).toBe('Desk lamp')
+    await waitFor(() => p.events().length === 2, 'the events of the create and the rename')
+    expect(p.events().map((e) => [e.type, 'name' in e.data ? e.data.name : undefined])).toEqual([
+      ['product.created', 'Lamp'],
+      ['product.updated', 'Desk lamp'],
+    ])
+  })
+
+  test('a blank name, or one with control, format or line-separator characters or a lone surrogate, is a 422', async () => {
+    await rejected('name', [
+      '   ',
+      '\u00a0\u3000',
+      '\u200b',
+      'Lamp\u200b',
+      '\ufeffLamp',
+      'Lamp\u202egnp.exe',
+      'Lamp\u0007',
+      'Lamp\u0000',
+      'Lamp\nshade',
+      'Lamp\tshade',
+      'Lamp\u2028shade',
+      'Lamp\u2029',
+      'Lamp\ud800',
+      '\udc00',
+    ])
+  })
+
+  test('a description keeps newlines and tabs, and refuses other control and format characters', async () => {
+    const text = 'Porcelain.\n\n\tDishwasher safe.\r\nMade in Limoges.'
+    const r = await p.call('POST', '/api/products', { token: p.admin, body: { ...valid, description: text } })
+    expect(r.status).toBe(201)
+    expect(r.body.description).toBe(text)
+    await rejected('description', [
+      'Bell\u0007',
+      'Carriage\rreturn',
+      'Escape \u001b[31mred',
+      'Zero\u200bwidth',
+      'Right\u202eto left',
+      'Line\u2028separator',
+      'Lone \ud800 surrogate',
+    ])
+  })
+
+  test('an image URL is http or https, with a host and without credentials', async () => {
+    for (const imageUrl of [
+      'https://img.example.com/cup.png',
+      'http://127.0.0.1:8080/cup.png?size=2#top',
+      'HTTPS://IMG.example.com/cup.png',
+      'https://xn--bcher-kva.example/umschlag%20gro%C3%9F.png',
+      'https://[::1]/cup.png',
+    ]) {
+      const r = await p.call('POST', '/api/products', { token: p.admin, body: { ...valid, imageUrl } })
+      expect({ imageUrl, status: r.status }).toEqual({ imageUrl, status: 201 })
+      expect(r.body.imageUrl).toBe(imageUrl)
+    }
+    await rejected('imageUrl', [
+      'https://',
+      'http://',
+      'https://:443/cup.png',
+      'https:img.example.com/cup.png',
+      'http:///img.example.com/cup.png',
+      '//img.example.com/cup.png',
+      'https://user:pass@img.example.com/cup.png',
+      'https://user@img.example.com/cup.png',
+      'https://@img.example.com/cup.png',
+      'https://evil.example\\@img.example.com/cup.png',
+      'https://img.example.com/a cup.png',
+      'https://img.example.com/100%.png',
+      'https://bücher.example/umschlag.png',
+      'https://img.example.com/<script>.png',
+      'https://img.exa\nmple.com/cup.png',
+      ' https://img.example.com/cup.png',
+      'ftp://img.example.com/cup.png',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'data:image/png;base64,AAAA',
+      'not a url',
+    ])
   })
 })
 

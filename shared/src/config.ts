@@ -65,31 +65,85 @@ export class ConfigError extends Error {
   }
 }
 
+type Env = Record<string, string | undefined>
+
+/** One variable that cannot be used, and why: never its value (it may be a secret). */
+interface Problem {
+  key: string
+  message: string
+}
+
 /**
- * Reads the variables `schema` names from `env`, converts strings to numbers and booleans,
- * applies defaults and validates. Throws ConfigError listing every bad or missing variable.
- * Values are never echoed back: a bad variable may hold a secret.
+ * Reads the variables `schema` names from `env`, converts strings to numbers and booleans and
+ * applies defaults; answers the value and every problem with it.
  */
-export function loadConfig<S extends TObject>(
-  service: string,
-  schema: S,
-  env: Record<string, string | undefined> = process.env,
-): Static<S> {
+function read<S extends TObject>(schema: S, env: Env): { value: Static<S>; problems: Problem[] } {
   const raw: Record<string, unknown> = {}
   for (const key of Object.keys(schema.properties)) {
     const v = env[key]
     if (v !== undefined && v !== '') raw[key] = v
     else if (v === '' && schema.properties[key]?.type === 'string') raw[key] = v
   }
-  const value = Value.Default(schema, Value.Convert(schema, raw))
+  // TypeBox turns "18101.5", "8e3" and "true" into the integers 18101, 8 and 1: for an integer
+  // setting only digits are a number, anything else stays a string and fails as one.
+  const notIntegers = Object.entries(raw).filter(
+    ([key, v]) => schema.properties[key]?.type === 'integer' && !/^\s*-?\d+\s*$/.test(String(v)),
+  )
+  const converted = Value.Convert(schema, raw) as Record<string, unknown>
+  for (const [key, v] of notIntegers) converted[key] = v
+  const value = Value.Default(schema, converted)
   const problems = [...Value.Errors(schema, value)].map((e) => {
     const key = e.path.replace(/^\//, '') || '(root)'
     const property = schema.properties[key] as TSchema & { errorMessage?: string }
     const message = property?.errorMessage ?? choices(property) ?? e.message
-    return raw[key] === undefined ? `${key}: missing (${message})` : `${key}: ${message}`
+    return { key, message: raw[key] === undefined ? `missing (${message})` : message }
   })
-  if (problems.length > 0) throw new ConfigError(service, [...new Set(problems)])
-  return value as Static<S>
+  return { value: value as Static<S>, problems }
+}
+
+const line = (p: Problem, name = p.key) => `${name}: ${p.message}`
+
+/**
+ * Reads the variables `schema` names from `env`, converts strings to numbers and booleans,
+ * applies defaults and validates. Throws ConfigError listing every bad or missing variable.
+ * Values are never echoed back: a bad variable may hold a secret.
+ */
+export function loadConfig<S extends TObject>(service: string, schema: S, env: Env = process.env): Static<S> {
+  const { value, problems } = read(schema, env)
+  if (problems.length > 0) throw new ConfigError(service, [...new Set(problems.map((p) => line(p)))])
+  return value
+}
+
+/** One service's configuration, as one of several started together reads it. */
+export interface ServiceConfigSource {
+  service: string
+  schema: TObject
+  env: Env
+  /** Settings read from another variable than their own name (distributed mode: PORT from PRODUCT_PORT). */
+  readFrom?: Record<string, string>
+}
+
+/**
+ * Validates the configuration of several services before any of them starts, and throws one
+ * ConfigError listing every problem: one with a variable `shared` reads, and every service reads
+ * alike, once under its own name; one with a service's own setting named with its service
+ * ("PASSWORD_TIME_COST (user)"), or by the variable it is read from ("PRODUCT_PORT").
+ */
+export function checkServiceConfigs(
+  scope: string,
+  shared: { schema: TObject; env: Env },
+  services: ServiceConfigSource[],
+): void {
+  const lines = read(shared.schema, shared.env).problems.map((p) => line(p))
+  const reported = new Set(lines)
+  for (const { service, schema, env, readFrom } of services) {
+    for (const p of read(schema, env).problems) {
+      const from = readFrom?.[p.key]
+      if (from) lines.push(line(p, from))
+      else if (!reported.has(line(p))) lines.push(line(p, `${p.key} (${service})`))
+    }
+  }
+  if (lines.length > 0) throw new ConfigError(scope, [...new Set(lines)])
 }
 
 /** loadConfig for a service's entry point: a bad configuration prints one message and exits. */

@@ -1,23 +1,53 @@
 import { join } from 'node:path'
+import type { Static } from '@sinclair/typebox'
 import type { Server } from 'bun'
 import { MemoryBus } from './bus/memory.ts'
-import { BaseConfig, loadConfig } from './config.ts'
+import { ConfigError, checkServiceConfigs, loadConfig, serviceConfig } from './config.ts'
 import { problemTypes, problemTypeUri } from './errors.ts'
 import { problemResponse } from './http.ts'
 import { PARSER_BODY_LIMIT, raiseParserLimits } from './http-limits.ts'
 import { createLogger, errorFields, type Logger } from './log.ts'
-import { type RunningService, type ServiceDefinition, startService } from './service.ts'
+import { exitOnSignal, type RunningService, type ServiceDefinition, startService } from './service.ts'
 import { GATEWAY_PORT, routeFor, type ServiceName } from './services.ts'
 
+/**
+ * The embedded process's own settings: the shared ones, and PORT, which is the listener's (8000;
+ * 0 picks a free one). The services do not listen: they never see PORT.
+ */
+export const EmbeddedConfig = serviceConfig(GATEWAY_PORT, {})
+export type EmbeddedConfig = Static<typeof EmbeddedConfig>
+
+type Env = Record<string, string | undefined>
+// biome-ignore lint/suspicious/noExplicitAny: each service has its own schema and config types
+type AnyDefinition = ServiceDefinition<any, any>
+
+/** What a service reads in the embedded mode. The listener sets X-Forwarded-For itself: the services may trust it. */
+const serviceEnv = (env: Env): Env => ({ ...env, PORT: undefined, TRUST_PROXY: 'true' })
+
+/**
+ * Validates the listener's and every service's configuration before anything starts; throws one
+ * ConfigError with every problem (a shared variable once, a service's own named with it).
+ */
+export function checkEmbeddedConfig(defs: AnyDefinition[], env: Env): EmbeddedConfig {
+  checkServiceConfigs(
+    'mart',
+    { schema: EmbeddedConfig, env },
+    defs.map((def) => ({ service: def.name, schema: def.config, env: serviceEnv(env) })),
+  )
+  return loadConfig('mart', EmbeddedConfig, env)
+}
+
 export interface EmbeddedOptions {
-  env?: Record<string, string | undefined>
-  /** Port of the single HTTP listener (8000; 0 picks a free one). */
+  env?: Env
+  /** Port of the single HTTP listener, over PORT (tests pass 0: a free one). */
   port?: number
   log?: Logger
 }
 
 export interface Embedded {
   url: string
+  config: EmbeddedConfig
+  log: Logger
   services: RunningService[]
   /** Answers a request the way the listener does (for tests). */
   fetch(request: Request, server?: Server<undefined>): Promise<Response>
@@ -39,13 +69,9 @@ const notFound = (path: string) =>
  * The embedded default: every service in this process on one in-process bus, behind one listener
  * that routes `/api/...` exactly as the gateway does.
  */
-export async function startEmbedded(
-  // biome-ignore lint/suspicious/noExplicitAny: each service has its own schema and config types
-  defs: ServiceDefinition<any, any>[],
-  opts: EmbeddedOptions = {},
-): Promise<Embedded> {
+export async function startEmbedded(defs: AnyDefinition[], opts: EmbeddedOptions = {}): Promise<Embedded> {
   const env = opts.env ?? process.env
-  const config = loadConfig('embedded', BaseConfig, env)
+  const config = checkEmbeddedConfig(defs, env)
   const log =
     opts.log ??
     createLogger({
@@ -60,10 +86,19 @@ export async function startEmbedded(
     log,
   })
   const running: RunningService[] = []
-  for (const def of defs) {
-    // Each service logs under its own name, as it does when it runs alone.
-    // The listener below sets X-Forwarded-For itself: the services may trust it.
-    running.push(await startService(def, { env: { ...env, TRUST_PROXY: 'true' }, bus, log: opts.log }))
+  /** Undoes a start that failed half-way: what started stops, and the journal is free again. */
+  const stopAll = async () => {
+    for (const s of [...running].reverse()) await s.stop()
+    await bus.close()
+  }
+  try {
+    for (const def of defs) {
+      // Each service logs under its own name, as it does when it runs alone.
+      running.push(await startService(def, { env: serviceEnv(env), bus, log: opts.log }))
+    }
+  } catch (err) {
+    await stopAll()
+    throw err
   }
   const byName = new Map(running.map((s) => [s.name as ServiceName, s]))
   const names = [...byName.keys()]
@@ -94,29 +129,57 @@ export async function startEmbedded(
   }
 
   raiseParserLimits()
-  const server = Bun.serve({
-    hostname: config.HOST,
-    port: opts.port ?? Number(env.PORT ?? GATEWAY_PORT),
-    // Each service enforces HTTP_BODY_LIMIT itself, with a problem and an access line.
-    maxRequestBodySize: PARSER_BODY_LIMIT,
-    fetch,
-    error(err) {
-      log.error(errorFields(err), 'request failed')
-      return problemResponse(
-        { type: problemTypeUri('internal'), title: problemTypes.internal.title, status: 500 },
-        undefined,
-      )
-    },
-  })
+  let server: Server<undefined>
+  try {
+    server = Bun.serve({
+      hostname: config.HOST,
+      port: opts.port ?? config.PORT,
+      // Each service enforces HTTP_BODY_LIMIT itself, with a problem and an access line.
+      maxRequestBodySize: PARSER_BODY_LIMIT,
+      fetch,
+      error(err) {
+        log.error(errorFields(err), 'request failed')
+        return problemResponse(
+          { type: problemTypeUri('internal'), title: problemTypes.internal.title, status: 500 },
+          undefined,
+        )
+      },
+    })
+  } catch (err) {
+    await stopAll() // the port is taken, say
+    throw err
+  }
 
   return {
     url: `http://${config.HOST}:${server.port}`,
+    config,
+    log,
     services: running,
     fetch,
     async stop() {
       await server.stop() // lets in-flight requests finish
-      for (const s of running.reverse()) await s.stop()
-      await bus.close()
+      await stopAll()
     },
   }
+}
+
+/**
+ * The embedded marketplace as a process (`bun run dev`): one message and exit 1 for a bad
+ * configuration or a failed start; on SIGTERM or SIGINT it stops as a standalone service does.
+ */
+export async function runEmbedded(defs: AnyDefinition[]): Promise<Embedded> {
+  let mart: Embedded
+  try {
+    mart = await startEmbedded(defs)
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err)
+    process.stderr.write(err instanceof ConfigError ? `${message}\n` : `mart failed to start: ${message}\n`)
+    process.exit(1)
+  }
+  mart.log.info(
+    { url: mart.url, bus: 'memory', services: mart.services.map((s) => s.name) },
+    'mart listening',
+  )
+  exitOnSignal(mart.log, mart.config.SHUTDOWN_TIMEOUT_MS, () => mart.stop())
+  return mart
 }

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   type CryptoKey,
@@ -10,6 +10,7 @@ import {
   importSPKI,
   type JWK,
 } from 'jose'
+import { makePrivateDir } from './private-files.ts'
 
 /** Access tokens are EdDSA (Ed25519) JWTs. */
 export const JWT_ALG = 'EdDSA'
@@ -84,7 +85,9 @@ export async function ensureDevKeys(dataDir: string): Promise<{ privateKey: stri
   const dir = join(dataDir, 'keys')
   const privFile = join(dir, 'jwt-private.jwk.json')
   const pubFile = join(dir, 'jwt-public.jwks.json')
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  makePrivateDir(dir)
+  // Ours alone, unlike DATA_DIR: tightened even if something loosened it.
+  chmodSync(dir, 0o700)
   if (!existsSync(privFile)) {
     const { privateKey } = await generateKeyPair(JWT_ALG, { crv: 'Ed25519', extractable: true })
     const jwk = await exportJWK(privateKey)
@@ -98,7 +101,9 @@ export async function ensureDevKeys(dataDir: string): Promise<{ privateKey: stri
   }
   if (!existsSync(pubFile)) {
     const { d: _d, ...pub } = JSON.parse(readFileSync(privFile, 'utf8')) as JWK
-    writeFileSync(`${pubFile}.tmp`, JSON.stringify({ keys: [pub] }))
+    // Public, but nothing under DATA_DIR is anyone else's to read.
+    writeFileSync(`${pubFile}.tmp`, JSON.stringify({ keys: [pub] }), { mode: 0o600 })
+    chmodSync(`${pubFile}.tmp`, 0o600)
     renameSync(`${pubFile}.tmp`, pubFile)
   }
   return { privateKey: `@${privFile}`, publicKeys: `@${pubFile}` }

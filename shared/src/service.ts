@@ -173,6 +173,19 @@ export async function runStandalone<S extends Schema, CS extends TObject>(def: S
     { url: `http://${config.HOST}:${app.server?.port}`, bus: service.bus.transport },
     `${def.name} listening`,
   )
+  exitOnSignal(log, config.SHUTDOWN_TIMEOUT_MS, async () => {
+    await app.stop() // stop accepting, wait for in-flight requests
+    await service.stop()
+  })
+  return service
+}
+
+/**
+ * How a Mart process ends, in every run mode: on SIGTERM or SIGINT it logs "shutting down", runs
+ * `stop` (which lets in-flight work finish), logs "stopped" and exits 0; if `stop` fails or takes
+ * longer than `timeoutMs`, it says so and exits 1.
+ */
+export function exitOnSignal(log: Logger, timeoutMs: number, stop: () => Promise<void>): void {
   let stopping = false
   const shutdown = async (signal: string) => {
     if (stopping) return
@@ -181,10 +194,9 @@ export async function runStandalone<S extends Schema, CS extends TObject>(def: S
     const timer = setTimeout(() => {
       log.error('shutdown timed out; exiting')
       process.exit(1)
-    }, config.SHUTDOWN_TIMEOUT_MS)
+    }, timeoutMs)
     try {
-      await app.stop() // stop accepting, wait for in-flight requests
-      await service.stop()
+      await stop()
       clearTimeout(timer)
       log.info('stopped')
       process.exit(0)
@@ -195,5 +207,4 @@ export async function runStandalone<S extends Schema, CS extends TObject>(def: S
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
   process.on('SIGINT', () => void shutdown('SIGINT'))
-  return service
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { Type } from '@sinclair/typebox'
-import { ConfigError, loadConfig, serviceConfig } from '../src/config.ts'
+import { BaseConfig, ConfigError, checkServiceConfigs, loadConfig, serviceConfig } from '../src/config.ts'
 
 const schema = serviceConfig(8005, { ADMIN_PASSWORD: Type.String({ minLength: 8 }) })
 
@@ -55,8 +55,64 @@ describe('config', () => {
     expect(message).not.toContain('no port here')
   })
 
+  test('an integer setting takes digits only: a fraction, an exponent or a boolean is a problem, never truncated', () => {
+    for (const [key, value] of [
+      ['PORT', '18101.5'],
+      ['PORT', '8e3'],
+      ['KAFKA_TOPIC_PARTITIONS', 'true'],
+      ['SHUTDOWN_TIMEOUT_MS', '0x10'],
+    ] as const) {
+      let err: unknown
+      try {
+        loadConfig('user', serviceConfig(8005, {}), { [key]: value })
+      } catch (e) {
+        err = e
+      }
+      expect({ key, value, problems: (err as ConfigError | undefined)?.problems }).toEqual({
+        key,
+        value,
+        problems: [`${key}: Expected integer`],
+      })
+    }
+    expect(
+      loadConfig('user', serviceConfig(8005, {}), { PORT: '8080', SHUTDOWN_TIMEOUT_MS: '0' }),
+    ).toMatchObject({
+      PORT: 8080,
+      SHUTDOWN_TIMEOUT_MS: 0,
+    })
+  })
+
   test('ignores variables it does not know', () => {
     const c = loadConfig('user', serviceConfig(8005, {}), { UNRELATED: 'x' }) as Record<string, unknown>
     expect(c.UNRELATED).toBeUndefined()
+  })
+
+  test("several services at once: one message, a shared variable once, a service's own named with it or by where it is read from", () => {
+    const env = { LOG_LEVEL: 'loud', ADMIN_PASSWORD: 'short', PRODUCT_PORT: 'abc' }
+    let err: unknown
+    try {
+      checkServiceConfigs('mart', { schema: BaseConfig, env }, [
+        { service: 'user', schema, env: { ...env, PORT: '8005' }, readFrom: { PORT: 'USER_PORT' } },
+        {
+          service: 'product',
+          schema: serviceConfig(8003, {}),
+          env: { ...env, PORT: env.PRODUCT_PORT },
+          readFrom: { PORT: 'PRODUCT_PORT' },
+        },
+      ])
+    } catch (e) {
+      err = e
+    }
+    expect(err).toBeInstanceOf(ConfigError)
+    expect((err as ConfigError).problems).toEqual([
+      'LOG_LEVEL: must be one of: trace, debug, info, warn, error, fatal, silent',
+      'ADMIN_PASSWORD (user): Expected string length greater or equal to 8',
+      'PRODUCT_PORT: Expected integer',
+    ])
+    expect((err as ConfigError).message).not.toContain('short')
+    // All good: nothing thrown.
+    checkServiceConfigs('mart', { schema: BaseConfig, env: {} }, [
+      { service: 'user', schema, env: { ADMIN_PASSWORD: 'long enough' } },
+    ])
   })
 })

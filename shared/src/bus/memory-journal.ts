@@ -1,7 +1,8 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { checkpointInBackground } from '../db/open.ts'
+import { makePrivateDatabase, makePrivateDir } from '../private-files.ts'
 import type { BusMessage } from './types.ts'
 
 /** A message as the journal keeps it: where it sits in its partition. */
@@ -78,8 +79,9 @@ export class MemoryJournal {
     readonly file: string,
     private readonly retentionMs: number,
   ) {
-    mkdirSync(dirname(file), { recursive: true })
+    makePrivateDir(dirname(file))
     this.releaseLock = ownExclusively(`${file}.lock`)
+    makePrivateDatabase(file)
     this.sqlite = new Database(file)
     this.sqlite.pragma('journal_mode = WAL')
     // As for the services' own databases: a commit survives a crash of the process.
@@ -204,7 +206,7 @@ function ownExclusively(lockFile: string): () => void {
     try {
       // The pid says who owns it; the token, which of this process's journals (tests open several).
       const mine = `${process.pid} ${crypto.randomUUID()}`
-      const fd = openSync(lockFile, 'wx')
+      const fd = openSync(lockFile, 'wx', 0o600)
       writeSync(fd, mine)
       closeSync(fd)
       return () => {

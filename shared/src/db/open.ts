@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
+import { makePrivateDatabase } from '../private-files.ts'
 
 export type Schema = Record<string, unknown>
 
@@ -58,9 +58,12 @@ export function checkpointInBackground(sqlite: Database.Database, file: string, 
 
 const platformMigrations = join(import.meta.dir, '..', '..', 'drizzle')
 
-/** Opens (creating if needed) a service database, tunes it for a single writer and migrates it. */
+/**
+ * Opens (creating if needed) a service database, readable by this user only, tunes it for a single
+ * writer and migrates it.
+ */
 export function openStore<S extends Schema = Schema>(opts: OpenOptions<S>): Store<S> {
-  if (opts.file !== ':memory:') mkdirSync(dirname(opts.file), { recursive: true })
+  if (opts.file !== ':memory:') makePrivateDatabase(opts.file)
   const sqlite = new Database(opts.file)
   sqlite.pragma('journal_mode = WAL')
   // NORMAL in WAL mode: a commit survives a process crash; only a power loss may drop the last ones.
