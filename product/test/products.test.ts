@@ -331,6 +331,26 @@ describe('names, descriptions and image URLs', () => {
     ])
   })
 
+  test('zero-width (non-)joiners between two visible characters are text: Persian, Indic and emoji names', async () => {
+    for (const name of [
+      '\u0645\u06cc\u200c\u062e\u0648\u0627\u0645', // Persian "mi-khaham": ZWNJ inside the word
+      '\u0915\u094d\u200d\u0937', // Devanagari half form: ZWJ after a virama (a mark)
+      'Family pack \u{1f468}\u200d\u{1f469}\u200d\u{1f467}', // one emoji from three, joined by ZWJ
+    ]) {
+      const r = await p.call('POST', '/api/products', { token: p.admin, body: { ...valid, name } })
+      expect({ name, status: r.status }).toEqual({ name, status: 201 })
+      expect(r.body.name).toBe(name)
+    }
+    // Not joining anything, they are invisible characters like any other.
+    await rejected('name', [
+      '\u200d',
+      '\u200cLamp',
+      'Lamp\u200d',
+      'Lamp \u200c shade',
+      'Lamp\u200c\u200cshade',
+    ])
+  })
+
   test('a description keeps newlines and tabs, and refuses other control and format characters', async () => {
     const text = 'Porcelain.\n\n\tDishwasher safe.\r\nMade in Limoges.'
     const r = await p.call('POST', '/api/products', { token: p.admin, body: { ...valid, description: text } })

@@ -6,6 +6,11 @@ import { FormatRegistry, type StringOptions, type TString, Type } from '@sinclai
 // spaces, bidi overrides such as U+202E, the BOM), line and paragraph separators (Zl, Zp), and
 // surrogates (Cs), which in a JS string can only be lone halves: not valid Unicode.
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u
+// The two format characters that are part of writing: the zero-width non-joiner and joiner, which
+// Persian and Indic words and emoji sequences need between two visible characters. Anywhere else
+// (alone, at an edge, beside a space or another joiner) they are invisible like the rest.
+const JOINER_IN_TEXT = /(?<=[\p{L}\p{M}\p{N}\p{S}])[\u200c\u200d](?=[\p{L}\p{M}\p{N}\p{S}])/gu
+const invisible = (v: string) => INVISIBLE.test(v.replace(JOINER_IN_TEXT, ''))
 // What a multi-line text may have that a line may not.
 const LINE_LAYOUT = /\r\n|\n|\t/g
 // A URL as RFC 3986 writes it (ASCII: a punycode host, a percent-encoded path), so that what the
@@ -17,10 +22,13 @@ const BARE_PERCENT = /%(?![0-9A-Fa-f]{2})/
 const HTTP_URL_START = /^https?:\/\/([^/?#]*)/i
 
 export const textFormats = {
-  /** One line of visible text, not blank: no control or format character, line break or lone surrogate. */
-  'single-line-text': (v: string) => v.trim() !== '' && !INVISIBLE.test(v),
+  /**
+   * One line of visible text, not blank: no control or format character (but a joiner between two
+   * visible characters), line break or lone surrogate.
+   */
+  'single-line-text': (v: string) => v.trim() !== '' && !invisible(v),
   /** Visible text in lines: as single-line-text, but tabs and line breaks (LF or CRLF) are allowed, and blank is. */
-  'multi-line-text': (v: string) => !INVISIBLE.test(v.replace(LINE_LAYOUT, '')),
+  'multi-line-text': (v: string) => !invisible(v.replace(LINE_LAYOUT, '')),
   /** An absolute http or https URL with a host and without credentials, in RFC 3986 characters. */
   'http-url': (v: string) => {
     if (!URI_CHARACTERS.test(v) || BARE_PERCENT.test(v)) return false
