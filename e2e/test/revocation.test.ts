@@ -2,108 +2,60 @@
 // stops working on every service's admin routes one bus round trip after the change, and stays
 // refused across a restart. Run on the in-process bus and on real Kafka.
 import { afterEach, beforeEach, expect, test } from 'bun:test'
-import {
-  type Bus,
-  dlqTopic,
-  KafkaBus,
-  MemoryBus,
-  type RunningService,
-  type ServiceDefinition,
-  startService,
-  topics,
-} from '@mart/shared'
-import { describeKafka, httpClient, tempDir, testLogger, uniquePrefix, waitFor } from '@mart/shared/testing'
-import { definition as inventory } from '../../inventory/src/index.ts'
-import { definition as product } from '../../product/src/index.ts'
-import { definition as user } from '../../user/src/index.ts'
+import { type Bus, KafkaBus, MemoryBus } from '@mart/shared'
+import { describeKafka, testLogger, uniquePrefix, waitFor } from '@mart/shared/testing'
+import { type Marketplace, marketplace } from './support.ts'
 
-const ROOT = { username: 'root', password: 'root-password' }
-const definitions: Record<string, ServiceDefinition> = { user, product, inventory } as Record<
-  string,
-  ServiceDefinition
->
-
-async function marketplace(bus: Bus) {
-  const tmp = tempDir('mart-e2e-revocation-')
-  await bus.ensureTopics(topics.flatMap((t) => [t, dlqTopic(t)]))
-  const env = {
-    NODE_ENV: 'test',
-    DATA_DIR: tmp.dir,
-    PASSWORD_MEMORY_KIB: '1024',
-    PASSWORD_TIME_COST: '1',
-    ADMIN_USERNAME: ROOT.username,
-    ADMIN_EMAIL: 'root@mart.test',
-    ADMIN_PASSWORD: ROOT.password,
-  }
-  const start = (name: string) =>
-    startService(definitions[name] as ServiceDefinition, { env, bus, log: testLogger(name) })
-  const services: Record<string, RunningService> = {}
-  for (const name of Object.keys(definitions)) services[name] = await start(name)
-  const call = (service: string, method: string, path: string, token?: string, body?: unknown) =>
-    httpClient((services[service] as RunningService).app)(method, path, { body, token })
-  const login = async (username: string, password: string) =>
-    (await call('user', 'POST', '/api/auth/login', undefined, { username, password })).body as {
-      accessToken: string
-    }
-  const root = (await login(ROOT.username, ROOT.password)).accessToken
-
-  /** A second admin, registered, promoted by root and logged in, with a product to act on. */
-  async function secondAdmin(username: string) {
-    const reg = await call('user', 'POST', '/api/auth/register', undefined, {
-      username,
-      email: `${username}@mart.test`,
-      password: 'admin-password',
-    })
-    expect(reg.status).toBe(201)
-    expect((await call('user', 'PATCH', `/api/users/${reg.body.id}`, root, { role: 'admin' })).status).toBe(
-      200,
-    )
-    return { id: reg.body.id as string, token: (await login(username, 'admin-password')).accessToken }
-  }
-
-  return {
-    call,
-    root,
-    secondAdmin,
-    /** Stops a service and starts it again on the same database (and bus). */
-    async restart(name: string) {
-      await services[name]?.stop()
-      services[name] = await start(name)
-    },
-    async stop() {
-      for (const s of Object.values(services).reverse()) await s.stop()
-      await bus.close()
-      tmp.cleanup()
-    },
-  }
+/** A second admin: registered, promoted by root, logged in. */
+async function secondAdmin(m: Marketplace, username: string) {
+  const reg = await m.call('user', 'POST', '/api/auth/register', {
+    username,
+    email: `${username}@mart.test`,
+    password: 'admin-password',
+  })
+  expect(reg.status).toBe(201)
+  expect((await m.call('user', 'PATCH', `/api/users/${reg.body.id}`, { role: 'admin' }, m.root)).status).toBe(
+    200,
+  )
+  return { id: reg.body.id as string, token: await m.login(username, 'admin-password') }
 }
-
-type Mart = Awaited<ReturnType<typeof marketplace>>
 
 /**
  * The same admin actions on each service, called with `token`: the statuses, by service. With
  * `harmless` they change nothing when allowed (for polling until the revocation has arrived).
  */
-async function adminCalls(m: Mart, token: string, ids: { self: string; product: string }, harmless = false) {
+async function adminCalls(
+  m: Marketplace,
+  token: string,
+  ids: { self: string; product: string },
+  harmless = false,
+) {
   const [user, product, inventory] = await Promise.all([
     harmless
-      ? m.call('user', 'GET', `/api/users/${ids.self}`, token)
-      : m.call('user', 'PATCH', `/api/users/${ids.self}`, token, { role: 'admin', disabled: false }),
-    m.call('product', 'PATCH', `/api/products/${ids.product}`, token, {
-      name: harmless ? 'Lamp' : 'Renamed by a revoked admin',
-    }),
+      ? m.call('user', 'GET', `/api/users/${ids.self}`, undefined, token)
+      : m.call('user', 'PATCH', `/api/users/${ids.self}`, { role: 'admin', disabled: false }, token),
+    m.call(
+      'product',
+      'PATCH',
+      `/api/products/${ids.product}`,
+      { name: harmless ? 'Lamp' : 'Renamed by a revoked admin' },
+      token,
+    ),
     harmless
-      ? m.call('inventory', 'GET', `/api/inventory/${ids.product}`, token)
-      : m.call('inventory', 'POST', `/api/inventory/${ids.product}/adjustments`, token, {
-          delta: -1,
-          reason: 'written off by a revoked admin',
-        }),
+      ? m.call('inventory', 'GET', `/api/inventory/${ids.product}`, undefined, token)
+      : m.call(
+          'inventory',
+          'POST',
+          `/api/inventory/${ids.product}/adjustments`,
+          { delta: -1, reason: 'written off by a revoked admin' },
+          token,
+        ),
   ])
   return { user: user.status, product: product.status, inventory: inventory.status }
 }
 
 /** Polls with harmless calls until product and inventory refuse `token`. */
-const refusedEverywhere = (m: Mart, token: string, ids: { self: string; product: string }) =>
+const refusedEverywhere = (m: Marketplace, token: string, ids: { self: string; product: string }) =>
   waitFor(
     async () => {
       const s = await adminCalls(m, token, ids, true)
@@ -114,20 +66,27 @@ const refusedEverywhere = (m: Mart, token: string, ids: { self: string; product:
   )
 
 function suite(makeBus: () => Bus) {
-  let m: Mart
+  let m: Marketplace
   let productId: string
   beforeEach(async () => {
     m = await marketplace(makeBus())
-    const created = await m.call('product', 'POST', '/api/products', m.root, {
-      name: 'Lamp',
-      description: 'A desk lamp',
-      price: { amount: 2999, currency: 'EUR' },
-      initialStock: 10,
-    })
+    const created = await m.call(
+      'product',
+      'POST',
+      '/api/products',
+      {
+        name: 'Lamp',
+        description: 'A desk lamp',
+        price: { amount: 2999, currency: 'EUR' },
+        initialStock: 10,
+      },
+      m.root,
+    )
     expect(created.status).toBe(201)
     productId = created.body.id
     await waitFor(
-      async () => (await m.call('inventory', 'GET', `/api/inventory/${productId}`, m.root)).status === 200,
+      async () =>
+        (await m.call('inventory', 'GET', `/api/inventory/${productId}`, undefined, m.root)).status === 200,
       'the stock item',
       30_000,
     )
@@ -135,14 +94,17 @@ function suite(makeBus: () => Bus) {
   afterEach(() => m.stop(), 60_000)
 
   test("a demoted and disabled admin's old token is refused on every service's admin routes, also after a restart", async () => {
-    const eve = await m.secondAdmin('eve')
+    const eve = await secondAdmin(m, 'eve')
     const ids = { self: eve.id, product: productId }
     expect(await adminCalls(m, eve.token, ids, true)).toEqual({ user: 200, product: 200, inventory: 200 })
 
-    const demoted = await m.call('user', 'PATCH', `/api/users/${eve.id}`, m.root, {
-      role: 'user',
-      disabled: true,
-    })
+    const demoted = await m.call(
+      'user',
+      'PATCH',
+      `/api/users/${eve.id}`,
+      { role: 'user', disabled: true },
+      m.root,
+    )
     expect(demoted.status).toBe(200)
     // The user service refuses at once; the others once user.sessions_revoked has reached them.
     expect((await adminCalls(m, eve.token, ids, true)).user).toBe(401)
@@ -154,12 +116,12 @@ function suite(makeBus: () => Bus) {
     })
 
     // Nothing she tried changed anything.
-    expect((await m.call('user', 'GET', `/api/users/${eve.id}`, m.root)).body).toMatchObject({
+    expect((await m.call('user', 'GET', `/api/users/${eve.id}`, undefined, m.root)).body).toMatchObject({
       role: 'user',
       disabled: true,
     })
     expect((await m.call('product', 'GET', `/api/products/${productId}`)).body.name).toBe('Lamp')
-    const stock = await m.call('inventory', 'GET', `/api/inventory/${productId}`, m.root)
+    const stock = await m.call('inventory', 'GET', `/api/inventory/${productId}`, undefined, m.root)
     expect(stock.body.onHand).toBe(10)
 
     // The refusal is in each service's database, not only in its memory.
@@ -173,15 +135,17 @@ function suite(makeBus: () => Bus) {
   })
 
   test("a deleted admin's token cannot delete the seeded admin, nor act anywhere else", async () => {
-    const mallory = await m.secondAdmin('mallory')
-    const rootId = (await m.call('user', 'GET', '/api/users/me', m.root)).body.id as string
-    expect((await m.call('user', 'DELETE', `/api/users/${mallory.id}`, m.root)).status).toBe(204)
+    const mallory = await secondAdmin(m, 'mallory')
+    const rootId = (await m.call('user', 'GET', '/api/users/me', undefined, m.root)).body.id as string
+    expect((await m.call('user', 'DELETE', `/api/users/${mallory.id}`, undefined, m.root)).status).toBe(204)
 
-    expect((await m.call('user', 'DELETE', `/api/users/${rootId}`, mallory.token)).status).toBe(401)
+    expect((await m.call('user', 'DELETE', `/api/users/${rootId}`, undefined, mallory.token)).status).toBe(
+      401,
+    )
     const ids = { self: mallory.id, product: productId }
     await refusedEverywhere(m, mallory.token, ids)
     expect(await adminCalls(m, mallory.token, ids)).toEqual({ user: 401, product: 401, inventory: 401 })
-    expect((await m.call('user', 'GET', `/api/users/${rootId}`, m.root)).status).toBe(200)
+    expect((await m.call('user', 'GET', `/api/users/${rootId}`, undefined, m.root)).status).toBe(200)
     expect((await m.call('product', 'GET', `/api/products/${productId}`)).body.name).toBe('Lamp')
     // Root, never revoked, still acts everywhere.
     const rootCalls = await adminCalls(m, m.root, { self: rootId, product: productId })

@@ -1,55 +1,11 @@
 // Several real services on one bus, talking only through events: what a shopper and an admin see.
 import { afterEach, beforeEach, expect, test } from 'bun:test'
-import {
-  type Bus,
-  dlqTopic,
-  KafkaBus,
-  MemoryBus,
-  type RunningService,
-  startService,
-  topics,
-} from '@mart/shared'
-import { describeKafka, httpClient, tempDir, testLogger, uniquePrefix, waitFor } from '@mart/shared/testing'
-import { definition as inventory } from '../../inventory/src/index.ts'
-import { definition as product } from '../../product/src/index.ts'
-import { definition as user } from '../../user/src/index.ts'
-
-const ADMIN = { username: 'root', password: 'root-password' }
-
-async function marketplace(bus: Bus) {
-  const tmp = tempDir('mart-e2e-')
-  await bus.ensureTopics(topics.flatMap((t) => [t, dlqTopic(t)]))
-  const env = {
-    NODE_ENV: 'test',
-    DATA_DIR: tmp.dir,
-    PASSWORD_MEMORY_KIB: '1024',
-    PASSWORD_TIME_COST: '1',
-    ADMIN_USERNAME: ADMIN.username,
-    ADMIN_EMAIL: 'root@mart.test',
-    ADMIN_PASSWORD: ADMIN.password,
-  }
-  const opts = (name: string) => ({ env, bus, log: testLogger(name) })
-  const services: Record<string, RunningService> = {
-    user: await startService(user, opts('user')),
-    product: await startService(product, opts('product')),
-    inventory: await startService(inventory, opts('inventory')),
-  }
-  const call = (service: string, method: string, path: string, body?: unknown, token?: string) =>
-    httpClient((services[service] as RunningService).app)(method, path, { body, token })
-  const login = await call('user', 'POST', '/api/auth/login', ADMIN)
-  return {
-    call,
-    admin: login.body.accessToken as string,
-    async stop() {
-      for (const s of Object.values(services).reverse()) await s.stop()
-      await bus.close()
-      tmp.cleanup()
-    },
-  }
-}
+import { type Bus, KafkaBus, MemoryBus } from '@mart/shared'
+import { describeKafka, testLogger, uniquePrefix, waitFor } from '@mart/shared/testing'
+import { type Marketplace, marketplace } from './support.ts'
 
 /** A product's stock as shoppers see it in the catalogue. */
-async function shown(m: Awaited<ReturnType<typeof marketplace>>, id: string) {
+async function shown(m: Marketplace, id: string) {
   return (await m.call('product', 'GET', `/api/products/${id}`)).body.stock as {
     status: string
     available: number
@@ -57,7 +13,7 @@ async function shown(m: Awaited<ReturnType<typeof marketplace>>, id: string) {
 }
 
 function suite(makeBus: () => Bus) {
-  let m: Awaited<ReturnType<typeof marketplace>>
+  let m: Marketplace
   beforeEach(async () => {
     m = await marketplace(makeBus())
   }, 60_000)
@@ -74,14 +30,14 @@ function suite(makeBus: () => Bus) {
         price: { amount: 2999, currency: 'EUR' },
         initialStock: 12,
       },
-      m.admin,
+      m.root,
     )
     expect(created.status).toBe(201)
     const id = created.body.id as string
 
     const item = await waitFor(
       async () => {
-        const r = await m.call('inventory', 'GET', `/api/inventory/${id}`, undefined, m.admin)
+        const r = await m.call('inventory', 'GET', `/api/inventory/${id}`, undefined, m.root)
         return r.status === 200 ? r.body : null
       },
       'the stock item',
@@ -95,7 +51,7 @@ function suite(makeBus: () => Bus) {
       'POST',
       `/api/inventory/${id}/adjustments`,
       { delta: -9, reason: 'damaged' },
-      m.admin,
+      m.root,
     )
     expect(low.status).toBe(200)
     await waitFor(async () => (await shown(m, id)).available === 3, 'the catalogue to show 3 left', 30_000)
@@ -106,17 +62,17 @@ function suite(makeBus: () => Bus) {
       'POST',
       `/api/inventory/${id}/adjustments`,
       { delta: -3, reason: 'sold elsewhere' },
-      m.admin,
+      m.root,
     )
     await waitFor(async () => (await shown(m, id)).status === 'out_of_stock', 'out of stock', 30_000)
     const inStock = await m.call('product', 'GET', '/api/products?inStock=true')
     expect(inStock.body.items.map((p: { id: string }) => p.id)).not.toContain(id)
 
     // Deleting the product discontinues its stock item.
-    expect((await m.call('product', 'DELETE', `/api/products/${id}`, undefined, m.admin)).status).toBe(204)
+    expect((await m.call('product', 'DELETE', `/api/products/${id}`, undefined, m.root)).status).toBe(204)
     await waitFor(
       async () => {
-        const r = await m.call('inventory', 'GET', `/api/inventory/${id}`, undefined, m.admin)
+        const r = await m.call('inventory', 'GET', `/api/inventory/${id}`, undefined, m.root)
         return r.body.status === 'discontinued'
       },
       'the stock item discontinued',
