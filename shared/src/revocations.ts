@@ -1,5 +1,5 @@
 import type { Handlers } from './bus/consumer.ts'
-import type { Store } from './db/open.ts'
+import { perStore, type Store } from './db/open.ts'
 import type { Tx } from './db/outbox.ts'
 import type { EventData } from './events/index.ts'
 
@@ -14,8 +14,7 @@ export interface Revocation {
   expiresAt: number
 }
 
-const statements = new WeakMap<Store, ReturnType<typeof prepare>>()
-function prepare(store: Store) {
+const statementsOf = perStore((store: Store) => {
   const { sqlite } = store
   return {
     // A later revocation wins; an older one arriving late (a redrive) changes nothing.
@@ -30,15 +29,7 @@ function prepare(store: Store) {
     ),
     prune: sqlite.prepare('DELETE FROM mart_revocations WHERE expires_at <= ?'),
   }
-}
-function statementsOf(store: Store) {
-  let s = statements.get(store)
-  if (!s) {
-    s = prepare(store)
-    statements.set(store, s)
-  }
-  return s
-}
+})
 
 /**
  * The users whose older access tokens this service refuses, from `user.sessions_revoked`. Rows live

@@ -1,22 +1,11 @@
-import type { Store } from './open.ts'
+import { perStore, type Store } from './open.ts'
 
-const statements = new WeakMap<Store, ReturnType<typeof prepare>>()
-function prepare(store: Store) {
-  return {
-    record: store.sqlite.prepare(
-      'INSERT OR IGNORE INTO mart_inbox (consumer, event_id, topic, received_at) VALUES (?, ?, ?, ?)',
-    ),
-    purge: store.sqlite.prepare('DELETE FROM mart_inbox WHERE received_at < ?'),
-  }
-}
-export function inboxStatements(store: Store) {
-  let s = statements.get(store)
-  if (!s) {
-    s = prepare(store)
-    statements.set(store, s)
-  }
-  return s
-}
+export const inboxStatements = perStore((store: Store) => ({
+  record: store.sqlite.prepare(
+    'INSERT OR IGNORE INTO mart_inbox (consumer, event_id, topic, received_at) VALUES (?, ?, ?, ?)',
+  ),
+  purge: store.sqlite.prepare('DELETE FROM mart_inbox WHERE received_at < ?'),
+}))
 
 /**
  * Records that `consumer` applied `eventId`. Call it inside the handler's transaction: it returns

@@ -56,6 +56,22 @@ export function checkpointInBackground(sqlite: Database.Database, file: string, 
   return () => checkpointer().postMessage({ op: 'remove', file })
 }
 
+/**
+ * Statements prepared once per store, on first use: `const statementsOf = perStore((store) => ({
+ * insert: store.sqlite.prepare(...) }))`. A statement on a hot path is then a lookup, not a parse.
+ */
+export function perStore<T>(prepare: (store: Store) => T): (store: Store) => T {
+  const prepared = new WeakMap<Store, T>()
+  return (store) => {
+    let s = prepared.get(store)
+    if (!s) {
+      s = prepare(store)
+      prepared.set(store, s)
+    }
+    return s
+  }
+}
+
 const platformMigrations = join(import.meta.dir, '..', '..', 'drizzle')
 
 /**

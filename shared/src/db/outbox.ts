@@ -8,7 +8,7 @@ import {
   type EventType,
   encodeEvent,
 } from '../events/index.ts'
-import type { Schema, Store } from './open.ts'
+import { perStore, type Schema, type Store } from './open.ts'
 
 export interface PublishOptions extends Partial<EventContext> {
   /** The aggregate the event is about; the message key, so its events stay in order. */
@@ -33,8 +33,7 @@ export interface OutboxRow {
 }
 
 // Prepared once per connection: staging an event is one insert on the hot path.
-const statements = new WeakMap<Store, ReturnType<typeof prepare>>()
-function prepare(store: Store) {
+export const outboxStatements = perStore((store: Store) => {
   const { sqlite } = store
   return {
     insert: sqlite.prepare(
@@ -49,15 +48,7 @@ function prepare(store: Store) {
       'SELECT count(*) AS n FROM mart_outbox WHERE sent_at IS NULL',
     ),
   }
-}
-export function outboxStatements(store: Store) {
-  let s = statements.get(store)
-  if (!s) {
-    s = prepare(store)
-    statements.set(store, s)
-  }
-  return s
-}
+})
 
 /**
  * Runs `fn` in one synchronous, immediate SQLite transaction: its writes and the events it stages
