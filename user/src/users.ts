@@ -68,15 +68,24 @@ export interface Change {
 
 /** The user accounts and their refresh-token families; every change emits its event in the same commit. */
 export class Users {
+  // Prepared once: every authenticated request of this service reads its account (current()).
+  private readonly byIdQuery
+
   constructor(
     private readonly store: Db,
     private readonly passwords: PasswordHasher,
     private readonly refresh: RefreshSettings,
     private readonly sessions: { revocations: Revocations; accessTtlMs: number },
-  ) {}
+  ) {
+    this.byIdQuery = store.db
+      .select()
+      .from(users)
+      .where(eq(users.id, sql.placeholder('id')))
+      .prepare()
+  }
 
   byId(id: string): UserRow | undefined {
-    return this.store.db.select().from(users).where(eq(users.id, id)).get()
+    return this.byIdQuery.get({ id })
   }
 
   /** By username or email, case-insensitively. */
