@@ -4,11 +4,11 @@ import type { Server } from 'bun'
 import { MemoryBus } from './bus/memory.ts'
 import { ConfigError, checkServiceConfigs, loadConfig, serviceConfig } from './config.ts'
 import { problemTypes, problemTypeUri } from './errors.ts'
+import { GATEWAY_PORT, routeFor, type ServiceName } from './gateway.ts'
 import { problemResponse } from './http.ts'
 import { PARSER_BODY_LIMIT, raiseParserLimits } from './http-limits.ts'
+import { exitOnSignal, type RunningService, type ServiceDefinition, startService } from './lifecycle.ts'
 import { createLogger, errorFields, type Logger } from './log.ts'
-import { exitOnSignal, type RunningService, type ServiceDefinition, startService } from './service.ts'
-import { GATEWAY_PORT, routeFor, type ServiceName } from './services.ts'
 
 /**
  * The embedded process's own settings: the shared ones, and PORT, which is the listener's (8000;
