@@ -2,8 +2,8 @@
 // stops working on every service's admin routes one bus round trip after the change, and stays
 // refused across a restart. Run on the in-process bus and on real Kafka.
 import { afterEach, beforeEach, expect, test } from 'bun:test'
-import { type Bus, KafkaBus, MemoryBus } from '@mart/shared'
-import { describeKafka, testLogger, uniquePrefix, waitFor } from '@mart/shared/testing'
+import { type Bus, MemoryBus } from '@mart/shared'
+import { describeKafka, kafkaTestBus, waitFor } from '@mart/shared/testing'
 import { type Marketplace, marketplace } from './support.ts'
 
 /** A second admin: registered, promoted by root, logged in. */
@@ -156,13 +156,5 @@ function suite(makeBus: () => Bus) {
 suite(() => new MemoryBus({ duplicateDelivery: true }))
 
 describeKafka('revocation over real Kafka', (brokers) => {
-  suite(
-    () =>
-      new KafkaBus({
-        brokers,
-        clientId: 'e2e-revocation',
-        topicPrefix: uniquePrefix(),
-        log: testLogger('kafka'),
-      }),
-  )
+  suite(() => kafkaTestBus(brokers, 'e2e-revocation'))
 })

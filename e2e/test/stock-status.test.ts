@@ -1,7 +1,7 @@
 // Several real services on one bus, talking only through events: what a shopper and an admin see.
 import { afterEach, beforeEach, expect, test } from 'bun:test'
-import { type Bus, KafkaBus, MemoryBus } from '@mart/shared'
-import { describeKafka, testLogger, uniquePrefix, waitFor } from '@mart/shared/testing'
+import { type Bus, MemoryBus } from '@mart/shared'
+import { describeKafka, kafkaTestBus, waitFor } from '@mart/shared/testing'
 import { type Marketplace, marketplace } from './support.ts'
 
 /** A product's stock as shoppers see it in the catalogue. */
@@ -84,7 +84,5 @@ function suite(makeBus: () => Bus) {
 suite(() => new MemoryBus({ duplicateDelivery: true }))
 
 describeKafka('the same over real Kafka', (brokers) => {
-  suite(
-    () => new KafkaBus({ brokers, clientId: 'e2e', topicPrefix: uniquePrefix(), log: testLogger('kafka') }),
-  )
+  suite(() => kafkaTestBus(brokers, 'e2e'))
 })

@@ -12,8 +12,9 @@ import { httpClient, tempDir, testLogger } from '@mart/shared/testing'
 import { definition as inventory } from '../../inventory/src/index.ts'
 import { definition as product } from '../../product/src/index.ts'
 import { definition as user } from '../../user/src/index.ts'
+import { ADMIN, userTestEnv } from '../../user/test/support.ts'
 
-export const ROOT = { username: 'root', password: 'root-password' }
+export const ROOT = ADMIN
 
 // biome-ignore lint/suspicious/noExplicitAny: each service has its own schema and config types
 const definitions: Record<'user' | 'product' | 'inventory', ServiceDefinition<any, any>> = {
@@ -26,15 +27,7 @@ type Name = keyof typeof definitions
 export async function marketplace(bus: Bus) {
   const tmp = tempDir('mart-e2e-')
   await bus.ensureTopics(topics.flatMap((t) => [t, dlqTopic(t)]))
-  const env = {
-    NODE_ENV: 'test',
-    DATA_DIR: tmp.dir,
-    PASSWORD_MEMORY_KIB: '1024',
-    PASSWORD_TIME_COST: '1',
-    ADMIN_USERNAME: ROOT.username,
-    ADMIN_EMAIL: 'root@mart.test',
-    ADMIN_PASSWORD: ROOT.password,
-  }
+  const env = { NODE_ENV: 'test', DATA_DIR: tmp.dir, ...userTestEnv }
   const start = (name: Name) => startService(definitions[name], { env, bus, log: testLogger(name) })
   const services = {} as Record<Name, RunningService>
   for (const name of Object.keys(definitions) as Name[]) services[name] = await start(name)

@@ -20,7 +20,7 @@ afterEach(() => h.stop())
 
 const adjustedAfter = (n: number) =>
   h
-    .emitted()
+    .outbox()
     .slice(n)
     .filter((e) => e.type === 'stock.adjusted' || e.type === 'stock.low')
     .map((e) => ({ type: e.type, ...e.data }))
@@ -67,7 +67,7 @@ describe('reading stock', () => {
 
 describe('adjustments and the threshold', () => {
   test('a restock and a write-off change on hand and emit stock.adjusted with the reason; crossing down emits stock.low', async () => {
-    const n = h.emitted().length
+    const n = h.outbox().length
     const up = await h.call('POST', '/api/inventory/b/adjustments', {
       token: admin,
       body: { delta: 7, reason: 'restock from supplier' },
@@ -105,7 +105,7 @@ describe('adjustments and the threshold', () => {
   })
 
   test('a write-off below what orders hold is a 409 and changes nothing', async () => {
-    const n = h.emitted().length
+    const n = h.outbox().length
     const r = await h.call('POST', '/api/inventory/a/adjustments', {
       token: admin,
       body: { delta: -9, reason: 'stolen' },
@@ -114,7 +114,7 @@ describe('adjustments and the threshold', () => {
     expect(r.body.type).toBe(problemTypeUri('conflict'))
     expect(r.headers.get('content-type')).toContain('application/problem+json')
     expect(h.item('a')).toMatchObject({ onHand: 10, reserved: 2 })
-    expect(h.emitted().length).toBe(n)
+    expect(h.outbox().length).toBe(n)
     // Down to exactly what is reserved is fine.
     const ok = await h.call('POST', '/api/inventory/a/adjustments', {
       token: admin,
@@ -124,7 +124,7 @@ describe('adjustments and the threshold', () => {
   })
 
   test('PATCH lowStockThreshold changes the status; raising it over what is available emits stock.low', async () => {
-    const n = h.emitted().length
+    const n = h.outbox().length
     const r = await h.call('PATCH', '/api/inventory/a', { token: admin, body: { lowStockThreshold: 8 } })
     expect(r.status).toBe(200)
     expect(r.body).toMatchObject({ lowStockThreshold: 8, available: 8, status: 'low_stock' })

@@ -9,9 +9,9 @@ beforeEach(async () => {
 })
 afterEach(() => h.stop())
 
-type Emitted = ReturnType<InventoryHarness['emitted']>[number]
+type Emitted = ReturnType<InventoryHarness['outbox']>[number]
 const ofType = <T extends Emitted['type']>(type: T) =>
-  h.emitted().filter((e) => e.type === type) as unknown as Event<T>[]
+  h.outbox().filter((e) => e.type === type) as unknown as Event<T>[]
 const dataOf = <T extends Emitted['type']>(type: T) => ofType(type).map((e) => e.data as EventData<T>)
 
 describe('stock items from product events', () => {
@@ -262,7 +262,7 @@ describe('redelivery and out-of-order delivery', () => {
       ['payment.succeeded', paid('o1'), 'o1'],
     )
     expect(h.item('a')).toMatchObject({ onHand: 7, reserved: 0 })
-    const types = h.emitted().map((e) => e.type)
+    const types = h.outbox().map((e) => e.type)
     expect(types.filter((t) => t === 'stock.reserved')).toHaveLength(2)
     expect(types.filter((t) => t === 'stock.released')).toHaveLength(1)
     expect(types.filter((t) => t === 'stock.committed')).toHaveLength(1)
@@ -288,11 +288,11 @@ describe('redelivery and out-of-order delivery', () => {
 
   test('a release before its order.placed leaves a tombstone: the late order.placed reserves nothing and emits nothing', async () => {
     await h.apply(['order.cancelled', { ...ref('o1'), reason: 'cancelled at once' }, 'o1'])
-    expect(h.emitted().filter((e) => e.type !== 'stock.adjusted')).toEqual([])
+    expect(h.outbox().filter((e) => e.type !== 'stock.adjusted')).toEqual([])
     await h.apply(['order.placed', placed('o1', [['a', 3]]), 'o1'])
     expect(h.item('a')).toMatchObject({ reserved: 0 })
     expect(h.reservationsOf('o1')).toEqual([])
-    expect(h.emitted().map((e) => e.type)).toEqual(['stock.adjusted']) // product.created's only
+    expect(h.outbox().map((e) => e.type)).toEqual(['stock.adjusted']) // product.created's only
     // The tombstone is final: a late payment for it takes nothing off the shelf either.
     await h.apply(['payment.succeeded', paid('o1'), 'o1'])
     expect(h.item('a')).toMatchObject({ onHand: 10, reserved: 0 })
@@ -300,13 +300,13 @@ describe('redelivery and out-of-order delivery', () => {
 
   test('a payment before its order.placed: the late order.placed reserves and commits at once', async () => {
     await h.apply(['payment.succeeded', paid('o1'), 'o1'])
-    expect(h.emitted().map((e) => e.type)).toEqual(['stock.adjusted'])
+    expect(h.outbox().map((e) => e.type)).toEqual(['stock.adjusted'])
     await h.apply(
       ['order.placed', placed('o1', [['a', 4]]), 'o1'],
       ['order.paid', { ...ref('o1'), paymentId: 'p' }, 'o1'],
     )
     expect(h.item('a')).toMatchObject({ onHand: 6, reserved: 0 })
-    expect(h.emitted().map((e) => e.type)).toEqual([
+    expect(h.outbox().map((e) => e.type)).toEqual([
       'stock.adjusted',
       'stock.reserved',
       'stock.committed',
@@ -322,7 +322,7 @@ describe('redelivery and out-of-order delivery', () => {
       ['order.placed', placed('o1', [['a', 4]]), 'o1'],
     )
     expect(h.item('a')).toMatchObject({ onHand: 10, reserved: 0 })
-    expect(h.emitted().map((e) => e.type)).toEqual(['stock.adjusted'])
+    expect(h.outbox().map((e) => e.type)).toEqual(['stock.adjusted'])
   })
 
   test('a release after a commit, and a commit after a release, change nothing', async () => {

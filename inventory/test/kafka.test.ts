@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, expect, test } from 'bun:test'
-import { decodeEvent, type Event, KafkaBus } from '@mart/shared'
-import { collect, describeKafka, testLogger, uniquePrefix, waitFor } from '@mart/shared/testing'
+import { decodeEvent, type Event, type KafkaBus } from '@mart/shared'
+import { describeKafka, kafkaTestBus, waitFor } from '@mart/shared/testing'
 import { type InventoryHarness, placed, product, startInventory } from './support.ts'
 
 type Answer = Event<'stock.reserved' | 'stock.rejected'>
@@ -8,21 +8,13 @@ type Answer = Event<'stock.reserved' | 'stock.rejected'>
 describeKafka('no overselling, through real Kafka', (brokers) => {
   let bus: KafkaBus
   let h: InventoryHarness
-  let observed: Awaited<ReturnType<typeof collect>>
 
   beforeEach(async () => {
-    bus = new KafkaBus({
-      brokers,
-      clientId: 'inventory-test',
-      topicPrefix: uniquePrefix(),
-      log: testLogger('kafka'),
-    })
+    bus = kafkaTestBus(brokers, 'inventory-test')
     h = await startInventory({ bus })
     await waitFor(() => h.svc.ready(), 'the inventory service ready on Kafka', 30_000)
-    observed = await collect(bus, 'observer', ['inventory.events'])
   }, 60_000)
   afterEach(async () => {
-    await observed.stop()
     await h.stop()
     await bus.close()
   }, 60_000)
@@ -30,7 +22,7 @@ describeKafka('no overselling, through real Kafka', (brokers) => {
   /** Inventory's answers to order.placed as they arrived on the topic, one per event id. */
   const answers = () => {
     const byId = new Map<string, Answer>()
-    for (const d of observed.got) {
+    for (const d of h.deliveries()) {
       const e = decodeEvent(d.value)
       if (e.type === 'stock.reserved' || e.type === 'stock.rejected') byId.set(e.id, e as Answer)
     }

@@ -42,7 +42,7 @@ describe('admin routes refuse everyone else', () => {
 
   test('a plain user gets 403 on every admin route, and nothing changes', async () => {
     const a = await p.create()
-    const user = await p.token('user', 'bob')
+    const user = await p.token('user', { username: 'bob' })
     for (const [method, path, body] of adminCalls(a.id)) {
       const r = await p.call(method, path, { token: user, body })
       expect({ method, status: r.status }).toEqual({ method, status: 403 })

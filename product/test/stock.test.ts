@@ -1,5 +1,5 @@
-// The stock read model: product shows what inventory's stock.adjusted events say. Every message is
-// delivered twice (duplicateDelivery), so every test here also proves the handler idempotent.
+// The stock read model: product shows what inventory's stock.adjusted events say. The harness's bus
+// delivers every message twice, so every test here also proves the handler idempotent.
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { createEvent, dlqHeaders } from '@mart/shared'
 import { waitFor } from '@mart/shared/testing'
@@ -7,7 +7,7 @@ import { type ProductHarness, startProduct } from './support.ts'
 
 let p: ProductHarness
 beforeEach(async () => {
-  p = await startProduct({ duplicateDelivery: true })
+  p = await startProduct()
 })
 afterEach(() => p.stop())
 
@@ -61,7 +61,7 @@ describe('stock read model', () => {
     const second = await p.adjustStock(a.id, { available: 8, onHand: 8, status: 'in_stock' })
     await applied(second.id)
     // The first event again, as a redrive from a dead-letter topic or a crash before commit would.
-    await p.publishRaw(a.id, JSON.stringify(first))
+    await p.sendRaw('inventory.events', a.id, JSON.stringify(first))
     // A later event on the same key (so the same partition) marks that the repeat was handled.
     const marker = await p.adjustStock(a.id, {
       available: 8,
@@ -94,7 +94,7 @@ describe('stock read model', () => {
     })
     const newer = await p.adjustStock(a.id, { available: 9, onHand: 9, status: 'in_stock' })
     await applied(newer.id)
-    await p.publishRaw(a.id, JSON.stringify(older))
+    await p.sendRaw('inventory.events', a.id, JSON.stringify(older))
     await waitFor(
       () => sql<{ n: number }>('SELECT count(*) AS n FROM mart_inbox WHERE event_id = ?', older.id).n === 1,
       'the older event handled',
@@ -131,8 +131,8 @@ describe('stock read model', () => {
       ),
     )
     bad.data.available = -4
-    await p.publishRaw(a.id, JSON.stringify(bad))
-    await p.publishRaw(a.id, 'not json at all')
+    await p.sendRaw('inventory.events', a.id, JSON.stringify(bad))
+    await p.sendRaw('inventory.events', a.id, 'not json at all')
     const good = await p.adjustStock(a.id, { available: 6, onHand: 6 })
     await applied(good.id)
 
@@ -140,8 +140,8 @@ describe('stock read model', () => {
       () => (p.deadLetters().length >= 2 ? p.deadLetters() : null),
       'two dead letters',
     )
-    // Delivered twice, a bad message is dead-lettered twice (and the observer sees each copy twice):
-    // at-least-once all the way. One per original offset is what counts.
+    // Delivered twice, a bad message is dead-lettered twice: at-least-once all the way. One per
+    // original offset is what counts.
     const byOffset = new Map(
       dead
         .filter((d) => d.headers[dlqHeaders.group] === 'product')

@@ -3,14 +3,23 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
+import type { TObject } from '@sinclair/typebox'
 import { SignJWT } from 'jose'
 import pino from 'pino'
 import type { Role } from './auth.ts'
+import { dlqHeaders } from './bus/consumer.ts'
+import { KafkaBus } from './bus/kafka.ts'
+import { MemoryBus } from './bus/memory.ts'
 import type { Bus, Delivery } from './bus/types.ts'
-import type { EventData } from './events/catalog.ts'
+import type { Schema } from './db/open.ts'
+import { catalog, dlqTopic, type EventData, type EventType, topics } from './events/catalog.ts'
+import { createEvent, decodeEvent, type Event, encodeEvent, eventHeaders } from './events/codec.ts'
 import { ensureDevKeys, JWT_ALG, loadSigningKey } from './keys.ts'
-import { createLogger } from './log.ts'
+import { type ServiceDefinition, startService } from './lifecycle.ts'
+import { createLogger, type Logger } from './log.ts'
 import { sleep } from './retry.ts'
+
+export * from './samples.ts'
 
 /** A fresh directory under the system temp dir; removed by the returned cleanup. */
 export function tempDir(prefix = 'mart-'): { dir: string; cleanup(): void } {
@@ -26,7 +35,7 @@ export const testLogger = (service = 'test') =>
  * A logger whose JSON lines the test can read back (the service's own logger, redaction
  * included). TEST_LOG_LEVEL=debug prints them as well.
  */
-export function capturedLogger(service = 'test') {
+export function capturedLogger(service = 'test', level: 'info' | 'debug' = 'info') {
   const raw: string[] = []
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -36,7 +45,7 @@ export function capturedLogger(service = 'test') {
     },
   })
   return {
-    log: createLogger({ service, level: 'info', destination: sink }),
+    log: createLogger({ service, level, destination: sink }),
     /** Every line so far, as written. */
     text: () => raw.join(''),
     /** Every line so far, parsed. */
@@ -117,18 +126,6 @@ export const afterHandled = (bus: Bus, after: (d: Delivery) => Promise<void> | v
       }),
   })
 
-/** A valid product.created payload: "some event keyed by a product" for tests and benchmarks. */
-export const sampleProduct = (id: string, initialStock = 1): EventData<'product.created'> => ({
-  id,
-  name: `Product ${id}`,
-  description: '',
-  price: { amount: 1999, currency: 'EUR' },
-  sku: null,
-  imageUrl: null,
-  active: true,
-  initialStock,
-})
-
 /** Collects every raw message of `topics` for group `group` (used to read dead-letter topics). */
 export async function collect(bus: Bus, group: string, topics: string[]) {
   const got: Delivery[] = []
@@ -186,13 +183,21 @@ export function httpClient(
   }
 }
 
+/** What a test token says beside its role; the rest as the user service would sign it. */
+export interface TokenClaims {
+  username?: string
+  sub?: string
+  iss?: string
+  aud?: string
+}
+
 /**
  * Access tokens signed with the development key under `dataDir/keys`, as the user service signs
  * them: tests of other services need no user service to get a user's or an admin's token.
  */
 export async function devTokenSigner(dataDir: string) {
   const signing = await loadSigningKey((await ensureDevKeys(dataDir)).privateKey)
-  return (role: Role, claims: { username?: string; sub?: string; iss?: string; aud?: string } = {}) =>
+  return (role: Role, claims: TokenClaims = {}) =>
     new SignJWT({ role, username: claims.username ?? `${role}-tester` })
       .setProtectedHeader({ alg: JWT_ALG, kid: signing.kid, typ: 'JWT' })
       .setSubject(claims.sub ?? crypto.randomUUID())
@@ -202,3 +207,177 @@ export async function devTokenSigner(dataDir: string) {
       .setExpirationTime('15m')
       .sign(signing.key)
 }
+
+/** A bus on the test Kafka whose topics and groups no other test run uses. */
+export const kafkaTestBus = (brokers: string[], clientId: string) =>
+  new KafkaBus({ brokers, clientId, topicPrefix: uniquePrefix(), log: testLogger('kafka') })
+
+export interface HarnessOptions {
+  /** Over the test environment (NODE_ENV=test, DATA_DIR=the harness's directory). */
+  env?: Record<string, string>
+  /**
+   * A bus of the test's own (Kafka, or one other services share), left open at stop. Without it the
+   * harness makes a MemoryBus with every topic and its dead-letter topic.
+   */
+  bus?: Bus
+  /**
+   * Every message handed to every group twice in a row, so each test also proves the service's
+   * handlers idempotent: the harness's own bus does it unless this is false; a bus of the test's
+   * own is taken not to unless this is true. `settled` waits for every copy.
+   */
+  duplicateDelivery?: boolean
+  /** A data directory of the test's own, kept at stop, instead of a fresh temporary one. */
+  dir?: string
+  /** Instead of the captured logger (benchmarks: a silent one). */
+  log?: Logger
+}
+
+/** A raw message's event id, when it has one (a test may send what is not even JSON). */
+function eventIdOf(value: string): string | undefined {
+  try {
+    const id = (JSON.parse(value) as { id?: unknown } | null)?.id
+    return typeof id === 'string' ? id : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Starts a service (its `ServiceDefinition`) the way it runs, on a real SQLite file and a real bus,
+ * and gives a test what it needs around it: the events it published and its dead letters, events
+ * sent into it as their producer's relay would, a wait until its group has handled them, signed
+ * tokens, an HTTP client and its log. Each service's `test/support.ts` adds only its own helpers.
+ */
+export async function startHarness<S extends Schema, CS extends TObject>(
+  definition: ServiceDefinition<S, CS>,
+  opts: HarnessOptions = {},
+) {
+  const name = definition.name
+  const tmp = opts.dir ? { dir: opts.dir, cleanup() {} } : tempDir(`mart-${name}-`)
+  const duplicate = opts.duplicateDelivery ?? !opts.bus
+  const bus = opts.bus ?? new MemoryBus({ duplicateDelivery: duplicate })
+  await bus.ensureTopics(topics.flatMap((t) => [t, dlqTopic(t)]))
+
+  // What reached the service's topics and its dead letters, once each: with duplicate delivery the
+  // observer too gets every message twice, but a topic holds it once.
+  const observed = new Set<string>()
+  const published: Delivery[] = []
+  const deadLetters: Delivery[] = []
+  const publishes = new Set<string>(definition.publishes)
+  const observer = await bus.subscribe({
+    group: `harness-observer-${crypto.randomUUID()}`,
+    topics: [...definition.publishes, ...topics.map(dlqTopic)],
+    handle: async (d) => {
+      const at = `${d.topic}/${d.partition}/${d.offset}`
+      if (observed.has(at)) return
+      observed.add(at)
+      if (publishes.has(d.topic)) published.push(d)
+      else if (d.headers[dlqHeaders.group] === name) deadLetters.push(d)
+    },
+  })
+
+  // How many deliveries of each event the service's group has finished (a handler that throws is
+  // delivered again, so finished means handled, applied or dead-lettered).
+  const handled = new Map<string, number>()
+  const tracked = overrideBus(bus, {
+    subscribe: (o) =>
+      bus.subscribe(
+        o.group !== name
+          ? o
+          : {
+              ...o,
+              handle: async (d) => {
+                await o.handle(d)
+                const id = eventIdOf(d.value)
+                if (id) handled.set(id, (handled.get(id) ?? 0) + 1)
+              },
+            },
+      ),
+  })
+
+  const logs = capturedLogger(name)
+  const svc = await startService(definition, {
+    env: { NODE_ENV: 'test', DATA_DIR: tmp.dir, ...opts.env },
+    bus: tracked,
+    log: opts.log ?? logs.log,
+  })
+
+  /** Publishes an event the way its producer's relay would (keyed by its subject); answers it. */
+  async function send<T extends EventType>(type: T, data: EventData<T>, subject: string): Promise<Event<T>> {
+    const source = catalog[type].topic.replace(/\.events$/, '')
+    const event = createEvent({ type, data, subject, source })
+    await bus.publish([
+      { topic: catalog[type].topic, key: subject, value: encodeEvent(event), headers: eventHeaders(type) },
+    ])
+    return event
+  }
+
+  /** Publishes a message as it is: one no producer would send, or a dead letter. */
+  const sendRaw = (topic: string, key: string, value: string, headers: Record<string, string> = {}) =>
+    bus.publish([{ topic, key, value, headers }])
+
+  /** Waits until the service has handled every copy of each event. */
+  const settled = (...events: { id: string; type: string }[]) =>
+    waitFor(
+      () => events.every((e) => (handled.get(e.id) ?? 0) >= (duplicate ? 2 : 1)),
+      `${name} to handle ${events.map((e) => e.type).join(', ')}`,
+      30_000,
+    )
+
+  /** Sends events one after the other, each handled before the next goes; answers them. */
+  async function apply(...steps: [EventType, unknown, string][]): Promise<Event[]> {
+    const sent: Event[] = []
+    for (const [type, data, subject] of steps) {
+      const e = await send(type, data as never, subject)
+      await settled(e)
+      sent.push(e)
+    }
+    return sent
+  }
+
+  // Made on first use: a test that gives the service keys of its own finds no dev keys written.
+  let signer: ReturnType<typeof devTokenSigner> | undefined
+  /** An access token as the user service signs them, with the key this service verifies with. */
+  async function token(role: Role, claims: TokenClaims = {}) {
+    signer ??= devTokenSigner(tmp.dir)
+    return (await signer)(role, claims)
+  }
+
+  return {
+    svc,
+    bus,
+    dir: tmp.dir,
+    call: httpClient(svc.app, `http://${name}.mart.test`),
+    token,
+    send,
+    sendRaw,
+    settled,
+    apply,
+    /** The events that reached the topics the service publishes, decoded, in arrival order. */
+    events: (): Event[] => published.map((d) => decodeEvent(d.value)),
+    /** Those messages as they arrived (key, value, headers). */
+    deliveries: (): Delivery[] => [...published],
+    /** What the service's group dead-lettered. */
+    deadLetters: (): Delivery[] => [...deadLetters],
+    /** What the service committed to publish, in commit order: its outbox, read from its database. */
+    outbox: (): Event[] =>
+      svc.store.sqlite
+        .prepare<[], { value: string }>('SELECT value FROM mart_outbox ORDER BY seq')
+        .all()
+        .map((r) => decodeEvent(r.value)),
+    /** Every log line the service wrote, parsed (none with a logger of the test's own). */
+    logLines: logs.lines,
+    /** Every log line the service wrote, as written (to look for what must never be there). */
+    logText: logs.text,
+    /** The audit lines (admin actions and security events), in order. */
+    audits: () => logs.lines().filter((l) => typeof l.audit === 'string'),
+    async stop() {
+      await observer.close()
+      await svc.stop()
+      if (!opts.bus) await bus.close()
+      tmp.cleanup()
+    },
+  }
+}
+
+export type ServiceHarness = Awaited<ReturnType<typeof startHarness>>

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { type Event, KafkaBus } from '@mart/shared'
-import { describeKafka, testLogger, uniquePrefix, waitFor } from '@mart/shared/testing'
+import type { Event, KafkaBus } from '@mart/shared'
+import { describeKafka, kafkaTestBus, waitFor } from '@mart/shared/testing'
 import { ADMIN, startUser, type UserHarness } from './support.ts'
 
 let u: UserHarness
@@ -232,13 +232,7 @@ describeKafka('user events through real Kafka', (brokers) => {
   let bus: KafkaBus
   let k: UserHarness
   beforeEach(async () => {
-    bus = new KafkaBus({
-      brokers,
-      clientId: 'user-test',
-      topicPrefix: uniquePrefix(),
-      log: testLogger('kafka'),
-    })
-    await bus.ensureTopics(['user.events', 'user.events.dlq'])
+    bus = kafkaTestBus(brokers, 'user-test')
     k = await startUser({}, { bus })
   }, 60_000)
   afterEach(async () => {

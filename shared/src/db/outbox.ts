@@ -7,6 +7,7 @@ import {
   type EventData,
   type EventType,
   encodeEvent,
+  eventHeaders,
 } from '../events/index.ts'
 import { perStore, type Schema, type Store } from './open.ts'
 
@@ -75,9 +76,7 @@ export function tx<S extends Schema, R>(
         correlationId: opts.correlationId ?? context?.correlationId,
         causationId: opts.causationId ?? context?.causationId,
       })
-      const traceparent = opts.traceparent ?? context?.traceparent
-      const headers: Record<string, string> = { 'content-type': 'application/json', 'event-type': type }
-      if (traceparent) headers.traceparent = traceparent
+      const headers = eventHeaders(type, opts.traceparent ?? context?.traceparent)
       st.insert.run(
         event.id,
         catalog[type].topic,

@@ -75,6 +75,13 @@ export function createEvent<T extends EventType>(e: NewEvent<T>): Event<T> {
 
 export const encodeEvent = <T extends EventType>(event: Event<T>): string => JSON.stringify(event)
 
+/** The headers an event travels with on its topic (W3C `traceparent` when it has one). */
+export function eventHeaders(type: EventType, traceparent?: string): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'event-type': type }
+  if (traceparent) headers.traceparent = traceparent
+  return headers
+}
+
 /** Parses a message value; throws EventValidationError when it is not JSON. */
 export function parseMessage(value: string): unknown {
   try {
