@@ -2,10 +2,12 @@ import {
   authGuards,
   createHttpApp,
   httpSettings,
+  LiteralUnion,
   type Logger,
   notFound,
   problems,
   QueryInteger,
+  stockItemStatuses,
   type TokenVerifier,
   validationProblem,
 } from '@mart/shared'
@@ -16,12 +18,7 @@ import { type Stock, view } from './stock.ts'
 
 // Product ids come from the product service; the catalog bounds them like every event id.
 const ProductId = t.String({ minLength: 1, maxLength: 64 })
-const Status = t.Union([
-  t.Literal('in_stock'),
-  t.Literal('low_stock'),
-  t.Literal('out_of_stock'),
-  t.Literal('discontinued'),
-])
+const Status = LiteralUnion(stockItemStatuses)
 // TypeBox's own Integer in bodies and answers: Elysia's t.Integer also takes "5" (QueryInteger in a query).
 const Threshold = Type.Integer({ minimum: 0, maximum: 1_000_000 })
 

@@ -4,6 +4,8 @@ import {
   type EventData,
   notFound,
   requestContext,
+  type StockItemStatus,
+  type StockStatus,
   type Store,
   type TraceContext,
   type Tx,
@@ -24,9 +26,6 @@ export interface Line {
 }
 type Rejection = EventData<'stock.rejected'>['reasons'][number]
 
-export const statuses = ['in_stock', 'low_stock', 'out_of_stock', 'discontinued'] as const
-export type Status = (typeof statuses)[number]
-
 // The largest quantity an event line may carry (the catalog's Quantity). Lines of one product are
 // summed, so an order could ask for more; it is rejected rather than announced with an invalid event.
 const MAX_LINE_QUANTITY = 1_000_000
@@ -34,9 +33,9 @@ const MAX_LINE_QUANTITY = 1_000_000
 export const availableOf = (i: ItemRow) => i.onHand - i.reserved
 const isLow = (i: ItemRow) => availableOf(i) <= i.lowStockThreshold
 /** The status events carry: they describe availability, so there is no "discontinued" among them. */
-const stockStatus = (i: ItemRow) =>
+const stockStatus = (i: ItemRow): StockStatus =>
   availableOf(i) === 0 ? 'out_of_stock' : isLow(i) ? 'low_stock' : 'in_stock'
-export const statusOf = (i: ItemRow): Status => (i.discontinued ? 'discontinued' : stockStatus(i))
+export const statusOf = (i: ItemRow): StockItemStatus => (i.discontinued ? 'discontinued' : stockStatus(i))
 
 export const view = (i: ItemRow) => ({
   productId: i.productId,
@@ -97,7 +96,7 @@ export class Stock {
   }
 
   /** One page of stock items by product id, optionally of one status. */
-  list(opts: { limit: number; cursor?: string; status?: Status }) {
+  list(opts: { limit: number; cursor?: string; status?: StockItemStatus }) {
     const after = opts.cursor ? cursors.decode(opts.cursor) : undefined
     const rows = this.store.db
       .select()
@@ -365,7 +364,7 @@ const statusCondition = {
   out_of_stock: and(active, sql`${available} = 0`),
   low_stock: and(active, sql`${available} > 0 AND ${available} <= ${stockItems.lowStockThreshold}`),
   in_stock: and(active, sql`${available} > ${stockItems.lowStockThreshold}`),
-} satisfies Record<Status, unknown>
+} satisfies Record<StockItemStatus, unknown>
 
 // The last product id of a page.
 const cursors = cursorCodec(Type.String({ minLength: 1, maxLength: 64 }))

@@ -3,6 +3,7 @@ import {
   createHttpApp,
   HttpUrl,
   httpSettings,
+  LiteralUnion,
   type Logger,
   MultiLineText,
   NoContent,
@@ -10,6 +11,7 @@ import {
   problems,
   QueryInteger,
   SingleLineText,
+  stockStatuses,
   type TokenVerifier,
   validationProblem,
 } from '@mart/shared'
@@ -50,7 +52,7 @@ const Product = t.Object({
   sku: t.Union([t.String(), t.Null()]),
   imageUrl: t.Union([t.String(), t.Null()]),
   stock: t.Object({
-    status: t.Union([t.Literal('in_stock'), t.Literal('low_stock'), t.Literal('out_of_stock')]),
+    status: LiteralUnion(stockStatuses),
     available: Type.Integer(),
   }),
   createdAt: t.String({ format: 'date-time' }),

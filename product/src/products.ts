@@ -5,6 +5,7 @@ import {
   HttpProblem,
   notFound,
   requestContext,
+  type StockStatus,
   type Store,
   type TraceContext,
   type Tx,
@@ -23,7 +24,6 @@ type ListedRow = ProductRow & {
   stockAvailable: number | null
 }
 
-export type StockStatus = 'in_stock' | 'low_stock' | 'out_of_stock'
 export const sorts = ['newest', 'price_asc', 'price_desc'] as const
 export type Sort = (typeof sorts)[number]
 

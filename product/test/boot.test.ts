@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { stockStatuses } from '@mart/shared'
 import { type ProductHarness, startProduct } from './support.ts'
 
 let p: ProductHarness
@@ -31,4 +32,12 @@ test('the migrations built the full-text index and its triggers', () => {
       'products_fts_delete',
     ]),
   )
+})
+
+test('the stock read model takes exactly the stock statuses events carry (a CHECK derived from the list)', () => {
+  const insert = p.svc.store.sqlite.prepare(
+    "INSERT INTO stock (product_id, status, available, event_id) VALUES (?, ?, 0, 'e')",
+  )
+  for (const status of stockStatuses) expect(() => insert.run(`p-${status}`, status)).not.toThrow()
+  expect(() => insert.run('p-x', 'discontinued')).toThrow(/CHECK constraint failed: stock_status/)
 })

@@ -2,10 +2,13 @@ import { Elysia } from 'elysia'
 import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose'
 import type { BaseConfig } from './config.ts'
 import { forbidden, unauthorized } from './errors.ts'
+import { type Role, roles } from './events/enums.ts'
 import { ensureDevKeys, JWT_ALG, loadPublicKeys, type PublicKeys } from './keys.ts'
 import { REQUIRES_ROLE } from './openapi-doc.ts'
 
-export type Role = 'user' | 'admin'
+const isRole = (value: unknown): value is Role => roles.includes(value as Role)
+
+export type { Role } from './events/enums.ts'
 
 /** Who made the request, from a verified access token. */
 export interface Principal {
@@ -103,7 +106,7 @@ export class TokenVerifier {
 
 function toPrincipal(p: JWTPayload): Principal {
   const role = p.role
-  if (typeof p.sub !== 'string' || (role !== 'user' && role !== 'admin') || typeof p.username !== 'string') {
+  if (typeof p.sub !== 'string' || !isRole(role) || typeof p.username !== 'string') {
     throw unauthorized('invalid access token')
   }
   return { id: p.sub, role, username: p.username }

@@ -5,6 +5,7 @@ import {
   createHttpApp,
   HttpProblem,
   httpSettings,
+  LiteralUnion,
   type Logger,
   NoContent,
   notFound,
@@ -12,6 +13,7 @@ import {
   problems,
   QueryInteger,
   RateLimiter,
+  roles,
   type SigningKey,
   type TokenVerifier,
   validationProblem,
@@ -38,7 +40,7 @@ import {
 const Username = t.String({ minLength: 3, maxLength: 32, pattern: '^[a-zA-Z0-9_.-]+$' })
 const Email = t.String({ format: 'email', maxLength: 254 })
 const Password = t.String({ minLength: 8, maxLength: 128 })
-const Role = t.Union([t.Literal('user'), t.Literal('admin')])
+const Role = LiteralUnion(roles)
 const Id = t.String({ format: 'uuid' })
 
 const User = t.Object({

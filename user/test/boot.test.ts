@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { ensureDevKeys, MemoryBus, startService } from '@mart/shared'
+import { ensureDevKeys, MemoryBus, roles, startService } from '@mart/shared'
 import { capturedLogger, tempDir, waitFor } from '@mart/shared/testing'
 import { definition } from '../src/index.ts'
 import { ADMIN, startUser } from './support.ts'
@@ -295,5 +295,16 @@ describe('CORS_ORIGINS', () => {
     })
     expect(refused.status).toBe(401)
     expect(refused.headers.get('access-control-allow-origin')).toBe('https://shop.example.com')
+  })
+})
+
+describe('the users table', () => {
+  test('takes exactly the roles tokens and events carry (a CHECK derived from the list)', async () => {
+    const h = await start()
+    const insert = h.svc.store.sqlite.prepare(
+      "INSERT INTO users (id, username, email, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, 'x', ?, 0, 0)",
+    )
+    for (const role of roles) expect(() => insert.run(role, role, `${role}@x.test`, role)).not.toThrow()
+    expect(() => insert.run('r', 'r', 'r@x.test', 'root')).toThrow(/CHECK constraint failed: users_role/)
   })
 })

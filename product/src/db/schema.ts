@@ -1,3 +1,5 @@
+import { isOneOf } from '@mart/shared/db/one-of'
+import { stockStatuses } from '@mart/shared/events/enums'
 import { sql } from 'drizzle-orm'
 import { check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
@@ -45,10 +47,10 @@ export const stock = sqliteTable(
   'stock',
   {
     productId: text('product_id').primaryKey(),
-    status: text('status', { enum: ['in_stock', 'low_stock', 'out_of_stock'] }).notNull(),
+    status: text('status', { enum: stockStatuses }).notNull(),
     available: integer('available').notNull(),
     /** The id (uuid v7, time-ordered) of the event applied last: an older one never overwrites it. */
     eventId: text('event_id').notNull(),
   },
-  (t) => [check('stock_status', sql`${t.status} IN ('in_stock', 'low_stock', 'out_of_stock')`)],
+  (t) => [check('stock_status', isOneOf(t.status, stockStatuses))],
 )

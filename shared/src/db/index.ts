@@ -1,4 +1,5 @@
 export * from './inbox.ts'
+export * from './one-of.ts'
 export * from './open.ts'
 export * from './outbox.ts'
 export * as platformTables from './platform-schema.ts'

@@ -1,4 +1,12 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox'
+import {
+  LiteralUnion,
+  paymentMethods,
+  roles,
+  sessionRevocationReasons,
+  stockRejectionReasons,
+  stockStatuses,
+} from './enums.ts'
 import './formats.ts'
 
 /** One topic per producing service (DESIGN.md "Events"). */
@@ -29,7 +37,7 @@ const UserSnapshot = Type.Object({
   id: Id,
   username: Type.String({ minLength: 1, maxLength: 64 }),
   email: Type.String({ format: 'email', maxLength: 254 }),
-  role: Type.Union([Type.Literal('user'), Type.Literal('admin')]),
+  role: LiteralUnion(roles),
   disabled: Type.Boolean(),
 })
 
@@ -49,23 +57,13 @@ const Lines = Type.Array(Line, { minItems: 1, maxItems: 100 })
 
 const StockRejection = Type.Object({
   productId: Id,
-  reason: Type.Union([
-    Type.Literal('unknown_product'),
-    Type.Literal('discontinued'),
-    Type.Literal('insufficient_stock'),
-  ]),
+  reason: LiteralUnion(stockRejectionReasons),
   requested: Quantity,
   available: Type.Integer({ minimum: 0 }),
 })
 
-const StockStatus = Type.Union([
-  Type.Literal('in_stock'),
-  Type.Literal('low_stock'),
-  Type.Literal('out_of_stock'),
-])
-
 const OrderRef = { orderId: Id, userId: Id }
-const PaymentMethod = Type.Union([Type.Literal('stripe'), Type.Literal('cod')])
+const PaymentMethod = LiteralUnion(paymentMethods)
 const PaymentRef = { paymentId: Id, orderId: Id, userId: Id }
 
 interface Definition<Tp extends Topic, S extends TSchema> {
@@ -105,13 +103,7 @@ export const catalog = {
         format: 'date-time',
         description: 'after this, no token it refuses is still valid',
       }),
-      reason: Type.Union([
-        Type.Literal('role_lowered'),
-        Type.Literal('disabled'),
-        Type.Literal('deleted'),
-        Type.Literal('password_changed'),
-        Type.Literal('logged_out_everywhere'),
-      ]),
+      reason: LiteralUnion(sessionRevocationReasons),
     }),
   ),
 
@@ -167,7 +159,7 @@ export const catalog = {
       reserved: Type.Integer({ minimum: 0 }),
       available: Type.Integer({ minimum: 0 }),
       lowStockThreshold: Type.Integer({ minimum: 0 }),
-      status: StockStatus,
+      status: LiteralUnion(stockStatuses),
       reason: Type.String({ maxLength: 200 }),
     }),
   ),

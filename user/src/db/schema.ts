@@ -1,3 +1,5 @@
+import { isOneOf } from '@mart/shared/db/one-of'
+import { roles } from '@mart/shared/events/enums'
 import { sql } from 'drizzle-orm'
 import { check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
@@ -9,9 +11,7 @@ export const users = sqliteTable(
     username: text('username').notNull(),
     email: text('email').notNull(),
     passwordHash: text('password_hash').notNull(),
-    role: text('role', { enum: ['user', 'admin'] })
-      .notNull()
-      .default('user'),
+    role: text('role', { enum: roles }).notNull().default('user'),
     disabled: integer('disabled', { mode: 'boolean' }).notNull().default(false),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
@@ -20,7 +20,7 @@ export const users = sqliteTable(
     // Case-insensitive uniqueness: "Alice" and "alice" are one account.
     uniqueIndex('users_username_unique').on(sql`lower(${t.username})`),
     uniqueIndex('users_email_unique').on(sql`lower(${t.email})`),
-    check('users_role', sql`${t.role} IN ('user', 'admin')`),
+    check('users_role', isOneOf(t.role, roles)),
   ],
 )
 
