@@ -14,7 +14,8 @@ import {
 import { Type } from '@sinclair/typebox'
 import { and, asc, eq, gt, sql } from 'drizzle-orm'
 import type * as schema from './db/schema.ts'
-import { type OrderState, orders, reservations, stockItems } from './db/schema.ts'
+import { orderHolds, reservations, stockItems } from './db/schema.ts'
+import type { HoldState } from './holds.ts'
 
 type Db = Store<typeof schema>
 type T = Tx<typeof schema>
@@ -55,7 +56,7 @@ const track = (changes: Changes, before: ItemRow | undefined, after: ItemRow) =>
 
 /**
  * Stock items and the reservations orders hold on them. Every change emits its events in the same
- * commit. Order transitions follow a per-order state (the `orders` table), so each one happens at
+ * commit. Order transitions follow a per-order state (the `order_holds` table), so each one happens at
  * most once whatever the delivery order:
  *
  * | event \ state                | none                 | paid                         | reserved   | others |
@@ -80,8 +81,8 @@ export class Stock {
     return this.store.db.select().from(stockItems).where(eq(stockItems.productId, productId)).get()
   }
 
-  orderState(orderId: string): OrderState | undefined {
-    return this.store.db.select().from(orders).where(eq(orders.orderId, orderId)).get()?.state
+  orderState(orderId: string): HoldState | undefined {
+    return this.store.db.select().from(orderHolds).where(eq(orderHolds.orderId, orderId)).get()?.state
   }
 
   /** What orders hold on a product right now, oldest first. */
@@ -276,12 +277,12 @@ export class Stock {
       .get() as ItemRow
   }
 
-  private setState(t: T, orderId: string, state: OrderState): void {
+  private setState(t: T, orderId: string, state: HoldState): void {
     const now = Date.now()
     t.db
-      .insert(orders)
+      .insert(orderHolds)
       .values({ orderId, state, updatedAt: now })
-      .onConflictDoUpdate({ target: orders.orderId, set: { state, updatedAt: now } })
+      .onConflictDoUpdate({ target: orderHolds.orderId, set: { state, updatedAt: now } })
       .run()
   }
 

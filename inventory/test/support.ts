@@ -11,7 +11,7 @@ export {
   sampleProduct as product,
 } from '@mart/shared/testing'
 
-export async function startInventory(opts: { bus?: Bus; env?: Record<string, string> } = {}) {
+export async function startInventory(opts: { bus?: Bus; env?: Record<string, string>; dir?: string } = {}) {
   const h = await startHarness(definition, opts)
   const sqlite = h.svc.store.sqlite
 

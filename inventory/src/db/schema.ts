@@ -1,5 +1,7 @@
+import { isOneOf } from '@mart/shared/db/one-of'
 import { sql } from 'drizzle-orm'
 import { check, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import { holdStates } from '../holds.ts'
 
 /**
  * One row per product. The invariant `0 <= reserved <= on_hand` is a CHECK, so no code path (a
@@ -24,33 +26,28 @@ export const stockItems = sqliteTable(
   ],
 )
 
-export const orderStates = ['reserved', 'rejected', 'released', 'committed', 'paid'] as const
-export type OrderState = (typeof orderStates)[number]
-
 /**
- * Where each order stands with inventory: the record that makes every transition idempotent and
- * independent of arrival order. `released` and `paid` may be tombstones, written by a release or a
- * payment that arrived before the order.placed they follow (see stock.ts).
+ * Where each order stands with inventory (see holds.ts): the record that makes every transition
+ * idempotent and independent of arrival order. `released` and `paid` may be tombstones, written by a
+ * release or a payment that arrived before the order.placed they follow.
  */
-export const orders = sqliteTable(
-  'orders',
+export const orderHolds = sqliteTable(
+  'order_holds',
   {
     orderId: text('order_id').primaryKey(),
-    state: text('state', { enum: orderStates }).notNull(),
+    state: text('state', { enum: holdStates }).notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
-  (t) => [
-    check('orders_state', sql`${t.state} IN ('reserved', 'rejected', 'released', 'committed', 'paid')`),
-  ],
+  (t) => [check('order_holds_state', isOneOf(t.state, holdStates))],
 )
 
-/** What an order holds right now, per product; rows leave when the order is released or committed. */
+/** What an order holds right now, per product; rows leave when the hold is released or shipped. */
 export const reservations = sqliteTable(
   'reservations',
   {
     orderId: text('order_id')
       .notNull()
-      .references(() => orders.orderId),
+      .references(() => orderHolds.orderId),
     productId: text('product_id')
       .notNull()
       .references(() => stockItems.productId),
