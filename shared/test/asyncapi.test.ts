@@ -2,11 +2,11 @@ import { describe, expect, test } from 'bun:test'
 import { DiagnosticSeverity, Parser } from '@asyncapi/parser'
 import Ajv from 'ajv'
 import addFormats from 'ajv-formats'
-import { dlqHeaders } from '../src/bus/consumer.ts'
 import { asyncApiDocument } from '../src/events/asyncapi.ts'
 import {
   catalog,
   createEvent,
+  dlqHeaders,
   dlqTopic,
   type EventData,
   type EventType,

@@ -1,7 +1,7 @@
 // The AsyncAPI 3 description of every event, built from the catalog: the catalog stays the one
 // source of truth, docs/events/asyncapi.json is only its rendering (`bun run docs:events`).
-import { dlqHeaders } from '../bus/consumer.ts'
 import { catalog, dlqTopic, type EventType, type Topic, topics } from './catalog.ts'
+import { dlqHeaderDescriptions, dlqHeaders } from './dead-letter.ts'
 import { EnvelopeSchema } from './envelope.ts'
 
 type Json = Record<string, unknown>
@@ -24,17 +24,6 @@ const consumers: Record<Topic, Record<string, string>> = {
   },
   'order.events': { inventory: '', payment: 'order read model: owner, total, status', notification: '' },
   'payment.events': { order: '', notification: '' },
-}
-
-const dlqHeaderDescriptions: Record<keyof typeof dlqHeaders, string> = {
-  error: 'why it failed (error message, at most 2000 characters)',
-  reason: '`invalid` (not a valid event) or `failed` (its handler failed past the retry budget)',
-  group: 'the consumer group that gave up on it',
-  topic: 'the topic it was read from',
-  partition: 'the partition it was read from',
-  offset: 'its offset there',
-  attempts: 'handler attempts made (0 when invalid)',
-  failedAt: 'when it was dead-lettered (ISO 8601)',
 }
 
 /** TypeBox schemas are JSON Schema plus symbol keys; a JSON round trip drops the symbols. */
