@@ -1,6 +1,7 @@
 export * from './auth.ts'
 export * from './bus/index.ts'
 export * from './config.ts'
+export * from './consumes.ts'
 export { corsOrigins } from './cors.ts'
 export * from './cursor.ts'
 export * from './db/index.ts'

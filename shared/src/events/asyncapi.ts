@@ -6,6 +6,12 @@ import { EnvelopeSchema } from './envelope.ts'
 
 type Json = Record<string, unknown>
 
+/** A consumer the platform runs inside every service, named for what it is ("auth layer"). */
+export interface PlatformConsumer {
+  name: string
+  consumes: readonly EventType[]
+}
+
 /** Who reads each topic, with what for when DESIGN.md says (its "Events" table, consumers column). */
 const consumers: Record<Topic, Record<string, string>> = {
   'user.events': {
