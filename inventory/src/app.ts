@@ -1,9 +1,9 @@
 import {
   authGuards,
   createHttpApp,
+  found,
   httpSettings,
   type Logger,
-  notFound,
   problems,
   QueryInteger,
   type TokenVerifier,
@@ -57,8 +57,7 @@ export interface AppDeps {
 
 export function buildApp({ config, log, stock, verifier, ready }: AppDeps) {
   const detail = (productId: string) => {
-    const item = stock.item(productId)
-    if (!item) throw notFound('no stock item for that product')
+    const item = found(stock.item(productId), 'no stock item for that product')
     return { ...view(item), reservations: stock.openReservations(productId) }
   }
 

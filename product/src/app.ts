@@ -1,12 +1,12 @@
 import {
   authGuards,
   createHttpApp,
+  found,
   HttpUrl,
   httpSettings,
   type Logger,
   MultiLineText,
   NoContent,
-  notFound,
   problems,
   QueryInteger,
   SingleLineText,
@@ -113,7 +113,7 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
         },
       },
     )
-    .get('/api/products/:id', ({ params }) => view(found(products.byId(params.id))), {
+    .get('/api/products/:id', ({ params }) => view(found(products.byId(params.id), 'no such product')), {
       params: t.Object({ id: Id }),
       response: { 200: Product },
       detail: { tags: ['catalogue'], summary: 'One product' },
@@ -172,9 +172,4 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
         detail: { tags: ['admin'], summary: 'Remove a product from the catalogue (soft delete)' },
       },
     )
-}
-
-function found<T>(row: T | undefined): T {
-  if (!row) throw notFound('no such product')
-  return row
 }

@@ -2,8 +2,8 @@ import {
   conflict,
   cursorCodec,
   type EventData,
+  found,
   HttpProblem,
-  notFound,
   requestContext,
   type Store,
   type TraceContext,
@@ -129,8 +129,7 @@ export class Products {
       .from(products)
       .where(and(eq(products.id, id), isNull(products.deletedAt)))
       .get()
-    if (!row) throw notFound('no such product')
-    return row
+    return found(row, 'no such product')
   }
 
   private skuTaken(t: Tx<typeof schema>, sku: string | null, except?: string): void {

@@ -47,6 +47,12 @@ describe('embedded mode', () => {
       const unknown = await fetch(`${mart.url}/api/orders`)
       expect(unknown.status).toBe(404)
       expect(unknown.headers.get('content-type')).toBe('application/problem+json')
+      expect(await unknown.json()).toEqual({
+        type: 'urn:mart:problem:not-found',
+        title: 'Not found',
+        status: 404,
+        instance: '/api/orders',
+      })
     } finally {
       await mart.stop()
     }

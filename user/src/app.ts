@@ -7,7 +7,6 @@ import {
   httpSettings,
   type Logger,
   NoContent,
-  notFound,
   type PublicKeys,
   problems,
   QueryInteger,
@@ -300,7 +299,7 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
           detail: { tags: ['auth'], summary: 'Public keys that verify access tokens' },
         },
       )
-      .get('/api/users/me', ({ user }) => view(found(users.byId(user.id))), {
+      .get('/api/users/me', ({ user }) => view(users.get(user.id)), {
         requireUser: true,
         response: { 200: User },
         detail: { tags: ['users'], summary: 'My profile' },
@@ -311,8 +310,7 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
           const by = { actor: user.id, address: addressOf(request, server) }
           // Guessing the current password is limited like guessing it at login, and counted
           // before the check in the same way; only a wrong one keeps its attempt.
-          const checked =
-            body.currentPassword !== undefined && needsCurrentPassword(found(users.byId(user.id)), body)
+          const checked = body.currentPassword !== undefined && needsCurrentPassword(users.get(user.id), body)
           const attempt = checked ? throttle.recheck(user.id) : null
           try {
             const { before, after } = await users.updateSelf(user.id, body, trace)
@@ -362,7 +360,7 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
           detail: { tags: ['admin'], summary: 'List accounts (keyset pagination)' },
         },
       )
-      .get('/api/users/:id', ({ params }) => view(found(users.byId(params.id))), {
+      .get('/api/users/:id', ({ params }) => view(users.get(params.id)), {
         requireAdmin: true,
         params: t.Object({ id: Id }),
         response: { 200: User },
@@ -398,9 +396,4 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
         },
       )
   )
-}
-
-function found<T>(row: T | undefined): T {
-  if (!row) throw notFound('no such user')
-  return row
 }

@@ -1,8 +1,8 @@
 import {
   conflict,
   cursorCodec,
+  found,
   HttpProblem,
-  notFound,
   type Principal,
   type Revocations,
   type Role,
@@ -86,6 +86,11 @@ export class Users {
 
   byId(id: string): UserRow | undefined {
     return this.byIdQuery.get({ id })
+  }
+
+  /** The account, or a 404. */
+  get(id: string): UserRow {
+    return found(this.byId(id), 'no such user')
   }
 
   /** By username or email, case-insensitively. */
@@ -258,8 +263,7 @@ export class Users {
     patch: { username?: string; email?: string; password?: string; currentPassword?: string },
     trace?: TraceContext,
   ): Promise<Change> {
-    const current = this.byId(id)
-    if (!current) throw notFound('no such user')
+    const current = this.get(id)
     // The password is checked before a taken email is reported.
     if (needsCurrentPassword(current, patch)) {
       if (patch.currentPassword === undefined) {
@@ -287,8 +291,7 @@ export class Users {
     return tx(
       this.store,
       (t) => {
-        const before = this.byId(id)
-        if (!before) throw notFound('no such user')
+        const before = this.get(id)
         const after: UserRow = {
           ...before,
           username: patch.username ?? before.username,
@@ -326,8 +329,7 @@ export class Users {
     return tx(
       this.store,
       (t) => {
-        const user = this.byId(id)
-        if (!user) throw notFound('no such user')
+        const user = this.get(id)
         if (isActiveAdmin(user) && this.activeAdmins() <= 1)
           throw conflict('the last admin cannot be removed')
         t.db.delete(users).where(eq(users.id, id)).run()
