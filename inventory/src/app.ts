@@ -4,15 +4,15 @@ import {
   found,
   httpSettings,
   type Logger,
+  PageAnswer,
   problems,
-  QueryInteger,
   type TokenVerifier,
   validationProblem,
 } from '@mart/shared'
 import { type Static, Type } from '@sinclair/typebox'
 import { t } from 'elysia'
 import type { InventoryConfig } from './config.ts'
-import { type Stock, view } from './stock.ts'
+import { type Stock, stockPages, view } from './stock.ts'
 
 // Product ids come from the product service; the catalog bounds them like every event id.
 const ProductId = t.String({ minLength: 1, maxLength: 64 })
@@ -74,17 +74,16 @@ export function buildApp({ config, log, stock, verifier, ready }: AppDeps) {
     .get(
       '/api/inventory',
       ({ query }) => {
-        const page = stock.list({ limit: query.limit ?? 20, cursor: query.cursor, status: query.status })
+        const page = stock.list(query)
         return { items: page.items.map(view), nextCursor: page.nextCursor }
       },
       {
         requireAdmin: true,
         query: t.Object({
-          limit: t.Optional(QueryInteger({ minimum: 1, maximum: 100 })),
-          cursor: t.Optional(t.String({ maxLength: 200 })),
+          ...stockPages.query,
           status: t.Optional(Status),
         }),
-        response: { 200: t.Object({ items: t.Array(Item), nextCursor: t.Union([t.String(), t.Null()]) }) },
+        response: { 200: PageAnswer(Item) },
         detail: { tags: ['admin'], summary: 'List stock items by product id (keyset pagination)' },
       },
     )

@@ -7,6 +7,7 @@ import {
   type Logger,
   MultiLineText,
   NoContent,
+  PageAnswer,
   problems,
   QueryInteger,
   SingleLineText,
@@ -16,7 +17,7 @@ import {
 import { type Static, Type } from '@sinclair/typebox'
 import { t } from 'elysia'
 import type { ProductConfig } from './config.ts'
-import { type Money, type Products, sorts, view } from './products.ts'
+import { catalogPages, type Money, type Products, sorts, view } from './products.ts'
 
 // The pattern keeps the shape; the list below keeps out codes ISO 4217 does not have ("ABC").
 const currencies = new Set(Intl.supportedValuesOf('currency'))
@@ -88,12 +89,11 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
         if (query.minPrice !== undefined && query.maxPrice !== undefined && query.minPrice > query.maxPrice) {
           throw validationProblem([{ path: '/query/maxPrice', message: 'is below minPrice' }])
         }
-        return products.list({ ...query, limit: query.limit ?? 20, sort: query.sort ?? 'newest' })
+        return products.list({ ...query, sort: query.sort ?? 'newest' })
       },
       {
         query: t.Object({
-          limit: t.Optional(QueryInteger({ minimum: 1, maximum: 100 })),
-          cursor: t.Optional(t.String({ maxLength: 500 })),
+          ...catalogPages.query,
           q: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
           minPrice: t.Optional(QueryInteger({ minimum: 0, maximum: MAX_AMOUNT, description: 'minor units' })),
           maxPrice: t.Optional(QueryInteger({ minimum: 0, maximum: MAX_AMOUNT, description: 'minor units' })),
@@ -106,7 +106,7 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
           inStock: t.Optional(t.Boolean({ description: 'true: available > 0; false: sold out' })),
           sort: t.Optional(t.Union(sorts.map((s) => t.Literal(s)))),
         }),
-        response: { 200: t.Object({ items: t.Array(Product), nextCursor: t.Union([t.String(), t.Null()]) }) },
+        response: { 200: PageAnswer(Product) },
         detail: {
           tags: ['catalogue'],
           summary: 'Browse and search the catalogue (keyset pagination; q searches name and description)',

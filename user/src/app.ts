@@ -7,9 +7,9 @@ import {
   httpSettings,
   type Logger,
   NoContent,
+  PageAnswer,
   type PublicKeys,
   problems,
-  QueryInteger,
   RateLimiter,
   type SigningKey,
   type TokenVerifier,
@@ -25,6 +25,7 @@ import { Login } from './login.ts'
 import { LoginThrottle, tooManyAttempts } from './login-throttle.ts'
 import { signAccessToken, type TokenSettings } from './tokens.ts'
 import {
+  accountPages,
   needsCurrentPassword,
   principalOf,
   RefreshTokenReused,
@@ -346,17 +347,16 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
       .get(
         '/api/users',
         ({ query }) => {
-          const page = users.list({ limit: query.limit ?? 20, cursor: query.cursor, q: query.q })
+          const page = users.list(query)
           return { items: page.items.map(view), nextCursor: page.nextCursor }
         },
         {
           requireAdmin: true,
           query: t.Object({
-            limit: t.Optional(QueryInteger({ minimum: 1, maximum: 100 })),
-            cursor: t.Optional(t.String({ maxLength: 200 })),
+            ...accountPages.query,
             q: t.Optional(t.String({ minLength: 1, maxLength: 100 })),
           }),
-          response: { 200: t.Object({ items: t.Array(User), nextCursor: t.Union([t.String(), t.Null()]) }) },
+          response: { 200: PageAnswer(User) },
           detail: { tags: ['admin'], summary: 'List accounts (keyset pagination)' },
         },
       )

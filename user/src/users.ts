@@ -1,8 +1,10 @@
 import {
   conflict,
-  cursorCodec,
   found,
   HttpProblem,
+  keysetPages,
+  type Page,
+  type PageRequest,
   type Principal,
   type Revocations,
   type Role,
@@ -390,11 +392,8 @@ export class Users {
   }
 
   /** One page of accounts in creation order, optionally filtered by a username/email substring. */
-  list(opts: { limit: number; cursor?: string; q?: string }): {
-    items: UserRow[]
-    nextCursor: string | null
-  } {
-    const after = opts.cursor ? cursors.decode(opts.cursor) : undefined
+  list(opts: PageRequest & { q?: string | undefined }): Page<UserRow> {
+    const { limit, after } = accountPages.read(opts)
     const pattern = opts.q ? `%${opts.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined
     const rows = this.store.db
       .select()
@@ -411,11 +410,9 @@ export class Users {
         ),
       )
       .orderBy(asc(users.id))
-      .limit(opts.limit + 1)
+      .limit(limit + 1)
       .all()
-    const items = rows.slice(0, opts.limit)
-    const last = items.at(-1)
-    return { items, nextCursor: rows.length > opts.limit && last ? cursors.encode(last.id) : null }
+    return accountPages.page(rows, limit, (u) => u.id)
   }
 
   hasAdmin(): boolean {
@@ -473,7 +470,7 @@ function revocationReason(
   return null
 }
 
-// The last id of a page: uuid v7 ids are in creation order.
-const cursors = cursorCodec(Type.String({ format: 'uuid' }))
+/** Accounts in creation order, the cursor being the last id of a page: uuid v7 ids sort by creation. */
+export const accountPages = keysetPages(Type.String({ format: 'uuid' }))
 
 export const principalOf = (u: UserRow): Principal => ({ id: u.id, role: u.role, username: u.username })
