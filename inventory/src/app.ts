@@ -1,5 +1,6 @@
 import {
   authGuards,
+  BodyInteger,
   createHttpApp,
   found,
   httpSettings,
@@ -9,7 +10,7 @@ import {
   type TokenVerifier,
   validationProblem,
 } from '@mart/shared'
-import { type Static, Type } from '@sinclair/typebox'
+import type { Static } from '@sinclair/typebox'
 import { t } from 'elysia'
 import type { InventoryConfig } from './config.ts'
 import { type Stock, stockPages, view } from './stock.ts'
@@ -22,15 +23,14 @@ const Status = t.Union([
   t.Literal('out_of_stock'),
   t.Literal('discontinued'),
 ])
-// TypeBox's own Integer in bodies and answers: Elysia's t.Integer also takes "5" (QueryInteger in a query).
-const Threshold = Type.Integer({ minimum: 0, maximum: 1_000_000 })
+const Threshold = BodyInteger({ minimum: 0, maximum: 1_000_000 })
 
 const Item = t.Object({
   productId: t.String(),
-  onHand: Type.Integer(),
-  reserved: Type.Integer(),
-  available: Type.Integer(),
-  lowStockThreshold: Type.Integer(),
+  onHand: BodyInteger(),
+  reserved: BodyInteger(),
+  available: BodyInteger(),
+  lowStockThreshold: BodyInteger(),
   status: Status,
   updatedAt: t.String({ format: 'date-time' }),
 })
@@ -40,7 +40,7 @@ const ItemDetail = t.Composite([
     reservations: t.Array(
       t.Object({
         orderId: t.String(),
-        quantity: Type.Integer(),
+        quantity: BodyInteger(),
         reservedAt: t.String({ format: 'date-time' }),
       }),
     ),
@@ -105,7 +105,7 @@ export function buildApp({ config, log, stock, verifier, ready }: AppDeps) {
         requireAdmin: true,
         params: t.Object({ productId: ProductId }),
         body: t.Object({
-          delta: Type.Integer({
+          delta: BodyInteger({
             minimum: -1_000_000,
             maximum: 1_000_000,
             description: 'units added (restock) or removed (write-off); never 0',

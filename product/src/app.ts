@@ -1,5 +1,6 @@
 import {
   authGuards,
+  BodyInteger,
   createHttpApp,
   found,
   HttpUrl,
@@ -14,7 +15,7 @@ import {
   type TokenVerifier,
   validationProblem,
 } from '@mart/shared'
-import { type Static, Type } from '@sinclair/typebox'
+import type { Static } from '@sinclair/typebox'
 import { t } from 'elysia'
 import type { ProductConfig } from './config.ts'
 import { catalogPages, type Money, type Products, sorts, view } from './products.ts'
@@ -25,9 +26,8 @@ const currencies = new Set(Intl.supportedValuesOf('currency'))
 const MAX_AMOUNT = 1_000_000_000_000
 const Price = t.Object(
   {
-    // Integer minor units: 1.5, -1 or "1999" is a 422, never rounded or coerced (TypeBox's own
-    // Integer: Elysia's t.Integer accepts numeric strings).
-    amount: Type.Integer({ minimum: 0, maximum: MAX_AMOUNT, description: '1999 is 19.99' }),
+    // Integer minor units: 1.5, -1 or "1999" is a 422, never rounded or coerced.
+    amount: BodyInteger({ minimum: 0, maximum: MAX_AMOUNT, description: '1999 is 19.99' }),
     currency: t.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' }),
   },
   { additionalProperties: false },
@@ -47,12 +47,12 @@ const Product = t.Object({
   id: t.String(),
   name: t.String(),
   description: t.String(),
-  price: t.Object({ amount: Type.Integer(), currency: t.String() }),
+  price: t.Object({ amount: BodyInteger(), currency: t.String() }),
   sku: t.Union([t.String(), t.Null()]),
   imageUrl: t.Union([t.String(), t.Null()]),
   stock: t.Object({
     status: t.Union([t.Literal('in_stock'), t.Literal('low_stock'), t.Literal('out_of_stock')]),
-    available: Type.Integer(),
+    available: BodyInteger(),
   }),
   createdAt: t.String({ format: 'date-time' }),
   updatedAt: t.String({ format: 'date-time' }),
@@ -133,7 +133,7 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
           price: Price,
           sku: t.Optional(t.Union([Sku, t.Null()])),
           imageUrl: t.Optional(t.Union([ImageUrl, t.Null()])),
-          initialStock: t.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
+          initialStock: t.Optional(BodyInteger({ minimum: 0, maximum: 1_000_000_000 })),
         }),
         response: { 201: Product, ...problems(409) },
         detail: { tags: ['admin'], summary: 'Add a product (emits product.created with initialStock)' },

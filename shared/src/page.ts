@@ -4,7 +4,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { HttpProblem } from './errors.ts'
-import { QueryInteger } from './query-integer.ts'
+import { QueryInteger } from './integers.ts'
 
 /** How many items a page holds when the client does not say, and at most. */
 export interface PageSize {

@@ -1,6 +1,7 @@
 import {
   audit,
   authGuards,
+  BodyInteger,
   clientAddress,
   createHttpApp,
   HttpProblem,
@@ -53,7 +54,7 @@ const TokenPair = t.Object({
   accessToken: t.String(),
   refreshToken: t.String(),
   tokenType: t.Literal('Bearer'),
-  expiresIn: Type.Integer({ description: 'seconds until the access token expires' }),
+  expiresIn: BodyInteger({ description: 'seconds until the access token expires' }),
 })
 const LoginAnswer = t.Object({
   ...TokenPair.properties,
@@ -228,7 +229,7 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
             200: t.Object({
               access_token: t.String(),
               token_type: t.Literal('bearer'),
-              expires_in: Type.Integer(),
+              expires_in: BodyInteger(),
             }),
             ...problems(401, 429, 503),
           },
