@@ -10,38 +10,37 @@ import {
   type TokenVerifier,
   validationProblem,
 } from '@mart/shared'
-import type { Static } from '@sinclair/typebox'
-import { t } from 'elysia'
+import { type Static, Type } from '@sinclair/typebox'
 import type { InventoryConfig } from './config.ts'
 import { type Stock, stockPages, view } from './stock.ts'
 
 // Product ids come from the product service; the catalog bounds them like every event id.
-const ProductId = t.String({ minLength: 1, maxLength: 64 })
-const Status = t.Union([
-  t.Literal('in_stock'),
-  t.Literal('low_stock'),
-  t.Literal('out_of_stock'),
-  t.Literal('discontinued'),
+const ProductId = Type.String({ minLength: 1, maxLength: 64 })
+const Status = Type.Union([
+  Type.Literal('in_stock'),
+  Type.Literal('low_stock'),
+  Type.Literal('out_of_stock'),
+  Type.Literal('discontinued'),
 ])
 const Threshold = BodyInteger({ minimum: 0, maximum: 1_000_000 })
 
-const Item = t.Object({
-  productId: t.String(),
+const Item = Type.Object({
+  productId: Type.String(),
   onHand: BodyInteger(),
   reserved: BodyInteger(),
   available: BodyInteger(),
   lowStockThreshold: BodyInteger(),
   status: Status,
-  updatedAt: t.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
 })
-const ItemDetail = t.Composite([
+const ItemDetail = Type.Composite([
   Item,
-  t.Object({
-    reservations: t.Array(
-      t.Object({
-        orderId: t.String(),
+  Type.Object({
+    reservations: Type.Array(
+      Type.Object({
+        orderId: Type.String(),
         quantity: BodyInteger(),
-        reservedAt: t.String({ format: 'date-time' }),
+        reservedAt: Type.String({ format: 'date-time' }),
       }),
     ),
   }),
@@ -79,9 +78,9 @@ export function buildApp({ config, log, stock, verifier, ready }: AppDeps) {
       },
       {
         requireAdmin: true,
-        query: t.Object({
+        query: Type.Object({
           ...stockPages.query,
-          status: t.Optional(Status),
+          status: Type.Optional(Status),
         }),
         response: { 200: PageAnswer(Item) },
         detail: { tags: ['admin'], summary: 'List stock items by product id (keyset pagination)' },
@@ -89,7 +88,7 @@ export function buildApp({ config, log, stock, verifier, ready }: AppDeps) {
     )
     .get('/api/inventory/:productId', ({ params }) => detail(params.productId), {
       requireAdmin: true,
-      params: t.Object({ productId: ProductId }),
+      params: Type.Object({ productId: ProductId }),
       response: { 200: ItemDetail },
       detail: { tags: ['admin'], summary: 'One stock item with the reservations orders hold on it' },
     })
@@ -103,14 +102,14 @@ export function buildApp({ config, log, stock, verifier, ready }: AppDeps) {
       },
       {
         requireAdmin: true,
-        params: t.Object({ productId: ProductId }),
-        body: t.Object({
+        params: Type.Object({ productId: ProductId }),
+        body: Type.Object({
           delta: BodyInteger({
             minimum: -1_000_000,
             maximum: 1_000_000,
             description: 'units added (restock) or removed (write-off); never 0',
           }),
-          reason: t.String({ minLength: 1, maxLength: 200 }),
+          reason: Type.String({ minLength: 1, maxLength: 200 }),
         }),
         response: { 200: ItemDetail, ...problems(409) },
         detail: {
@@ -127,8 +126,8 @@ export function buildApp({ config, log, stock, verifier, ready }: AppDeps) {
       },
       {
         requireAdmin: true,
-        params: t.Object({ productId: ProductId }),
-        body: t.Object({ lowStockThreshold: Threshold }),
+        params: Type.Object({ productId: ProductId }),
+        body: Type.Object({ lowStockThreshold: Threshold }),
         response: { 200: ItemDetail },
         detail: { tags: ['admin'], summary: 'Change the low-stock threshold' },
       },

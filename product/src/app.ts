@@ -15,8 +15,7 @@ import {
   type TokenVerifier,
   validationProblem,
 } from '@mart/shared'
-import type { Static } from '@sinclair/typebox'
-import { t } from 'elysia'
+import { type Static, Type } from '@sinclair/typebox'
 import type { ProductConfig } from './config.ts'
 import { catalogPages, type Money, type Products, sorts, view } from './products.ts'
 
@@ -24,11 +23,11 @@ import { catalogPages, type Money, type Products, sorts, view } from './products
 const currencies = new Set(Intl.supportedValuesOf('currency'))
 /** The largest amount in minor units, in a price or a price filter: sums stay exact in JS. */
 const MAX_AMOUNT = 1_000_000_000_000
-const Price = t.Object(
+const Price = Type.Object(
   {
     // Integer minor units: 1.5, -1 or "1999" is a 422, never rounded or coerced.
     amount: BodyInteger({ minimum: 0, maximum: MAX_AMOUNT, description: '1999 is 19.99' }),
-    currency: t.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' }),
+    currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' }),
   },
   { additionalProperties: false },
 )
@@ -39,23 +38,23 @@ const Name = SingleLineText({
   description: 'stored trimmed; one line of text, no control or invisible characters',
 })
 const Description = MultiLineText({ maxLength: 10_000 })
-const Sku = t.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]*$' })
+const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]*$' })
 const ImageUrl = HttpUrl({ maxLength: 2048 })
-const Id = t.String({ format: 'uuid' })
+const Id = Type.String({ format: 'uuid' })
 
-const Product = t.Object({
-  id: t.String(),
-  name: t.String(),
-  description: t.String(),
-  price: t.Object({ amount: BodyInteger(), currency: t.String() }),
-  sku: t.Union([t.String(), t.Null()]),
-  imageUrl: t.Union([t.String(), t.Null()]),
-  stock: t.Object({
-    status: t.Union([t.Literal('in_stock'), t.Literal('low_stock'), t.Literal('out_of_stock')]),
+const Product = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  description: Type.String(),
+  price: Type.Object({ amount: BodyInteger(), currency: Type.String() }),
+  sku: Type.Union([Type.String(), Type.Null()]),
+  imageUrl: Type.Union([Type.String(), Type.Null()]),
+  stock: Type.Object({
+    status: Type.Union([Type.Literal('in_stock'), Type.Literal('low_stock'), Type.Literal('out_of_stock')]),
     available: BodyInteger(),
   }),
-  createdAt: t.String({ format: 'date-time' }),
-  updatedAt: t.String({ format: 'date-time' }),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
 })
 
 export interface AppDeps {
@@ -92,19 +91,23 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
         return products.list({ ...query, sort: query.sort ?? 'newest' })
       },
       {
-        query: t.Object({
+        query: Type.Object({
           ...catalogPages.query,
-          q: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
-          minPrice: t.Optional(QueryInteger({ minimum: 0, maximum: MAX_AMOUNT, description: 'minor units' })),
-          maxPrice: t.Optional(QueryInteger({ minimum: 0, maximum: MAX_AMOUNT, description: 'minor units' })),
-          currency: t.Optional(
-            t.String({
+          q: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+          minPrice: Type.Optional(
+            QueryInteger({ minimum: 0, maximum: MAX_AMOUNT, description: 'minor units' }),
+          ),
+          maxPrice: Type.Optional(
+            QueryInteger({ minimum: 0, maximum: MAX_AMOUNT, description: 'minor units' }),
+          ),
+          currency: Type.Optional(
+            Type.String({
               pattern: '^[A-Z]{3}$',
               description: 'only prices in this ISO 4217 currency (amounts compare only within one)',
             }),
           ),
-          inStock: t.Optional(t.Boolean({ description: 'true: available > 0; false: sold out' })),
-          sort: t.Optional(t.Union(sorts.map((s) => t.Literal(s)))),
+          inStock: Type.Optional(Type.Boolean({ description: 'true: available > 0; false: sold out' })),
+          sort: Type.Optional(Type.Union(sorts.map((s) => Type.Literal(s)))),
         }),
         response: { 200: PageAnswer(Product) },
         detail: {
@@ -114,7 +117,7 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
       },
     )
     .get('/api/products/:id', ({ params }) => view(found(products.byId(params.id), 'no such product')), {
-      params: t.Object({ id: Id }),
+      params: Type.Object({ id: Id }),
       response: { 200: Product },
       detail: { tags: ['catalogue'], summary: 'One product' },
     })
@@ -127,13 +130,13 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
       },
       {
         requireAdmin: true,
-        body: t.Object({
+        body: Type.Object({
           name: Name,
-          description: t.Optional(Description),
+          description: Type.Optional(Description),
           price: Price,
-          sku: t.Optional(t.Union([Sku, t.Null()])),
-          imageUrl: t.Optional(t.Union([ImageUrl, t.Null()])),
-          initialStock: t.Optional(BodyInteger({ minimum: 0, maximum: 1_000_000_000 })),
+          sku: Type.Optional(Type.Union([Sku, Type.Null()])),
+          imageUrl: Type.Optional(Type.Union([ImageUrl, Type.Null()])),
+          initialStock: Type.Optional(BodyInteger({ minimum: 0, maximum: 1_000_000_000 })),
         }),
         response: { 201: Product, ...problems(409) },
         detail: { tags: ['admin'], summary: 'Add a product (emits product.created with initialStock)' },
@@ -147,13 +150,13 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
       },
       {
         requireAdmin: true,
-        params: t.Object({ id: Id }),
-        body: t.Object({
-          name: t.Optional(Name),
-          description: t.Optional(Description),
-          price: t.Optional(Price),
-          sku: t.Optional(t.Union([Sku, t.Null()])),
-          imageUrl: t.Optional(t.Union([ImageUrl, t.Null()])),
+        params: Type.Object({ id: Id }),
+        body: Type.Object({
+          name: Type.Optional(Name),
+          description: Type.Optional(Description),
+          price: Type.Optional(Price),
+          sku: Type.Optional(Type.Union([Sku, Type.Null()])),
+          imageUrl: Type.Optional(Type.Union([ImageUrl, Type.Null()])),
         }),
         response: { 200: Product, ...problems(409) },
         detail: { tags: ['admin'], summary: 'Change a product (null clears sku or imageUrl)' },
@@ -167,7 +170,7 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
       },
       {
         requireAdmin: true,
-        params: t.Object({ id: Id }),
+        params: Type.Object({ id: Id }),
         response: NoContent,
         detail: { tags: ['admin'], summary: 'Remove a product from the catalogue (soft delete)' },
       },
