@@ -5,6 +5,7 @@ import {
   found,
   httpSettings,
   type Logger,
+  mapPage,
   PageAnswer,
   problems,
   type TokenVerifier,
@@ -70,22 +71,15 @@ export function buildApp({ config, log, stock, verifier, ready }: AppDeps) {
       'Stock per product and the reservations orders hold. Stock items come from product.created; reservations from order events. Admin only.',
   })
     .use(authGuards(verifier))
-    .get(
-      '/api/inventory',
-      ({ query }) => {
-        const page = stock.list(query)
-        return { items: page.items.map(view), nextCursor: page.nextCursor }
-      },
-      {
-        requireAdmin: true,
-        query: Type.Object({
-          ...stockPages.query,
-          status: Type.Optional(Status),
-        }),
-        response: { 200: PageAnswer(Item) },
-        detail: { tags: ['admin'], summary: 'List stock items by product id (keyset pagination)' },
-      },
-    )
+    .get('/api/inventory', ({ query }) => mapPage(stock.list(query), view), {
+      requireAdmin: true,
+      query: Type.Object({
+        ...stockPages.query,
+        status: Type.Optional(Status),
+      }),
+      response: { 200: PageAnswer(Item) },
+      detail: { tags: ['admin'], summary: 'List stock items by product id (keyset pagination)' },
+    })
     .get('/api/inventory/:productId', ({ params }) => detail(params.productId), {
       requireAdmin: true,
       params: Type.Object({ productId: ProductId }),

@@ -4,6 +4,7 @@ import {
   found,
   invalidCursor,
   keysetPages,
+  mapPage,
   type Page,
   type PageRequest,
   requestContext,
@@ -248,7 +249,7 @@ export class Products {
     const page = catalogPages.page(rows, limit, (r) =>
       opts.sort === 'newest' ? ['newest', r.id] : [opts.sort, r.priceAmount, r.id],
     )
-    return { items: page.items.map(view), nextCursor: page.nextCursor }
+    return mapPage(page, view)
   }
 
   /**

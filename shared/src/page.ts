@@ -23,6 +23,12 @@ export interface Page<T> {
   nextCursor: string | null
 }
 
+/** The same page with each item turned into what the answer shows (a row into its view). */
+export const mapPage = <T, U>(page: Page<T>, f: (item: T) => U): Page<U> => ({
+  items: page.items.map(f),
+  nextCursor: page.nextCursor,
+})
+
 /** The answer of a list: a page of `item`. */
 export const PageAnswer = <I extends TSchema>(item: I) =>
   Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) })

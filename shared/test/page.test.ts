@@ -1,6 +1,6 @@
 import { expect, test } from 'bun:test'
 import { Type } from '@sinclair/typebox'
-import { createHttpApp, keysetPages, PageAnswer } from '../src/index.ts'
+import { createHttpApp, keysetPages, mapPage, PageAnswer } from '../src/index.ts'
 import { httpClient, testLogger } from '../src/testing.ts'
 
 // A list of 7 things in id order, paged the way the services page theirs.
@@ -66,6 +66,13 @@ test('the document shows the limit bounds, the cursor and the page answer', asyn
   expect(param('cursor')).toMatchObject({ type: 'string', maxLength: 200 })
   const answer = op.responses[200].content['application/json'].schema
   expect(Object.keys(answer.properties)).toEqual(['items', 'nextCursor'])
+})
+
+test('mapPage turns each item of a page into its view and keeps the cursor', () => {
+  expect(mapPage({ items: things.slice(0, 2), nextCursor: 'c' }, (t) => t.name)).toEqual({
+    items: ['thing a', 'thing b'],
+    nextCursor: 'c',
+  })
 })
 
 /** The cursor the list hands out after the thing with `id`. */

@@ -7,6 +7,7 @@ import {
   HttpProblem,
   httpSettings,
   type Logger,
+  mapPage,
   NoContent,
   PageAnswer,
   type PublicKeys,
@@ -344,22 +345,15 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
           },
         },
       )
-      .get(
-        '/api/users',
-        ({ query }) => {
-          const page = users.list(query)
-          return { items: page.items.map(view), nextCursor: page.nextCursor }
-        },
-        {
-          requireAdmin: true,
-          query: Type.Object({
-            ...accountPages.query,
-            q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-          }),
-          response: { 200: PageAnswer(User) },
-          detail: { tags: ['admin'], summary: 'List accounts (keyset pagination)' },
-        },
-      )
+      .get('/api/users', ({ query }) => mapPage(users.list(query), view), {
+        requireAdmin: true,
+        query: Type.Object({
+          ...accountPages.query,
+          q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+        }),
+        response: { 200: PageAnswer(User) },
+        detail: { tags: ['admin'], summary: 'List accounts (keyset pagination)' },
+      })
       .get('/api/users/:id', ({ params }) => view(users.get(params.id)), {
         requireAdmin: true,
         params: Type.Object({ id: Id }),
