@@ -90,6 +90,8 @@ const deadLetter: Json = {
   payload: { description: 'the original value, unchanged: not necessarily JSON, nor a valid event' },
 }
 
+const OWN = 'own handler'
+
 /**
  * What one service receives of each topic: per event type, who in the service reads it (its own
  * handlers, and the platform's consumers).
@@ -97,12 +99,10 @@ const deadLetter: Json = {
 function receivedBy(service: EventParticipant, platform: readonly PlatformConsumer[]) {
   const readers = new Map<EventType, string[]>()
   const add = (type: EventType, reader: string) => readers.set(type, [...(readers.get(type) ?? []), reader])
-  for (const type of service.consumes) add(type, OWN)
+  for (const type of new Set(service.consumes)) add(type, OWN)
   for (const consumer of platform) for (const type of consumer.consumes) add(type, consumer.name)
   return (topic: Topic) => [...readers].filter(([type]) => catalog[type].topic === topic)
 }
-
-const OWN = 'own handler'
 
 /** "order.placed, user.sessions_revoked (auth layer)": what a service's own handlers read goes plain. */
 const summaryOf = (received: [EventType, string[]][]) =>
