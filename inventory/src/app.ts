@@ -1,44 +1,44 @@
 import {
   authGuards,
+  BodyInteger,
   createHttpApp,
+  found,
   httpSettings,
   LiteralUnion,
   type Logger,
-  notFound,
+  mapPage,
+  PageAnswer,
   problems,
-  QueryInteger,
   stockItemStatuses,
   type TokenVerifier,
   validationProblem,
 } from '@mart/shared'
 import { type Static, Type } from '@sinclair/typebox'
-import { t } from 'elysia'
 import type { InventoryConfig } from './config.ts'
-import { type Stock, view } from './stock.ts'
+import { type Stock, stockPages, view } from './stock.ts'
 
 // Product ids come from the product service; the catalog bounds them like every event id.
-const ProductId = t.String({ minLength: 1, maxLength: 64 })
+const ProductId = Type.String({ minLength: 1, maxLength: 64 })
 const Status = LiteralUnion(stockItemStatuses)
-// TypeBox's own Integer in bodies and answers: Elysia's t.Integer also takes "5" (QueryInteger in a query).
-const Threshold = Type.Integer({ minimum: 0, maximum: 1_000_000 })
+const Threshold = BodyInteger({ minimum: 0, maximum: 1_000_000 })
 
-const Item = t.Object({
-  productId: t.String(),
-  onHand: Type.Integer(),
-  reserved: Type.Integer(),
-  available: Type.Integer(),
-  lowStockThreshold: Type.Integer(),
+const Item = Type.Object({
+  productId: Type.String(),
+  onHand: BodyInteger(),
+  reserved: BodyInteger(),
+  available: BodyInteger(),
+  lowStockThreshold: BodyInteger(),
   status: Status,
-  updatedAt: t.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
 })
-const ItemDetail = t.Composite([
+const ItemDetail = Type.Composite([
   Item,
-  t.Object({
-    reservations: t.Array(
-      t.Object({
-        orderId: t.String(),
-        quantity: Type.Integer(),
-        reservedAt: t.String({ format: 'date-time' }),
+  Type.Object({
+    reservations: Type.Array(
+      Type.Object({
+        orderId: Type.String(),
+        quantity: BodyInteger(),
+        reservedAt: Type.String({ format: 'date-time' }),
       }),
     ),
   }),
@@ -54,8 +54,7 @@ export interface AppDeps {
 
 export function buildApp({ config, log, stock, verifier, ready }: AppDeps) {
   const detail = (productId: string) => {
-    const item = stock.item(productId)
-    if (!item) throw notFound('no stock item for that product')
+    const item = found(stock.item(productId), 'no stock item for that product')
     return { ...view(item), reservations: stock.openReservations(productId) }
   }
 
@@ -69,26 +68,18 @@ export function buildApp({ config, log, stock, verifier, ready }: AppDeps) {
       'Stock per product and the reservations orders hold. Stock items come from product.created; reservations from order events. Admin only.',
   })
     .use(authGuards(verifier))
-    .get(
-      '/api/inventory',
-      ({ query }) => {
-        const page = stock.list({ limit: query.limit ?? 20, cursor: query.cursor, status: query.status })
-        return { items: page.items.map(view), nextCursor: page.nextCursor }
-      },
-      {
-        requireAdmin: true,
-        query: t.Object({
-          limit: t.Optional(QueryInteger({ minimum: 1, maximum: 100 })),
-          cursor: t.Optional(t.String({ maxLength: 200 })),
-          status: t.Optional(Status),
-        }),
-        response: { 200: t.Object({ items: t.Array(Item), nextCursor: t.Union([t.String(), t.Null()]) }) },
-        detail: { tags: ['admin'], summary: 'List stock items by product id (keyset pagination)' },
-      },
-    )
+    .get('/api/inventory', ({ query }) => mapPage(stock.list(query), view), {
+      requireAdmin: true,
+      query: Type.Object({
+        ...stockPages.query,
+        status: Type.Optional(Status),
+      }),
+      response: { 200: PageAnswer(Item) },
+      detail: { tags: ['admin'], summary: 'List stock items by product id (keyset pagination)' },
+    })
     .get('/api/inventory/:productId', ({ params }) => detail(params.productId), {
       requireAdmin: true,
-      params: t.Object({ productId: ProductId }),
+      params: Type.Object({ productId: ProductId }),
       response: { 200: ItemDetail },
       detail: { tags: ['admin'], summary: 'One stock item with the reservations orders hold on it' },
     })
@@ -102,14 +93,14 @@ export function buildApp({ config, log, stock, verifier, ready }: AppDeps) {
       },
       {
         requireAdmin: true,
-        params: t.Object({ productId: ProductId }),
-        body: t.Object({
-          delta: Type.Integer({
+        params: Type.Object({ productId: ProductId }),
+        body: Type.Object({
+          delta: BodyInteger({
             minimum: -1_000_000,
             maximum: 1_000_000,
             description: 'units added (restock) or removed (write-off); never 0',
           }),
-          reason: t.String({ minLength: 1, maxLength: 200 }),
+          reason: Type.String({ minLength: 1, maxLength: 200 }),
         }),
         response: { 200: ItemDetail, ...problems(409) },
         detail: {
@@ -126,8 +117,8 @@ export function buildApp({ config, log, stock, verifier, ready }: AppDeps) {
       },
       {
         requireAdmin: true,
-        params: t.Object({ productId: ProductId }),
-        body: t.Object({ lowStockThreshold: Threshold }),
+        params: Type.Object({ productId: ProductId }),
+        body: Type.Object({ lowStockThreshold: Threshold }),
         response: { 200: ItemDetail },
         detail: { tags: ['admin'], summary: 'Change the low-stock threshold' },
       },

@@ -13,6 +13,16 @@ export const definition: ServiceDefinition<typeof schema, typeof InventoryConfig
   schema,
   migrationsFolder: join(import.meta.dir, 'db', 'migrations'),
   publishes: ['inventory.events'],
+  consumes: [
+    'product.created',
+    'product.deleted',
+    'order.placed',
+    'order.cancelled',
+    'order.expired',
+    'order.rejected',
+    'order.paid',
+    'payment.succeeded',
+  ],
   build({ config, log, store, verifier, ready }) {
     const stock = new Stock(store, config.DEFAULT_LOW_STOCK_THRESHOLD)
     return { app: buildApp({ config, log, stock, verifier, ready }), handlers: handlers(stock) }

@@ -1,8 +1,9 @@
 import {
   conflict,
-  cursorCodec,
   type EventData,
+  keysetPages,
   notFound,
+  type PageRequest,
   requestContext,
   type StockItemStatus,
   type StockStatus,
@@ -97,8 +98,8 @@ export class Stock {
   }
 
   /** One page of stock items by product id, optionally of one status. */
-  list(opts: { limit: number; cursor?: string; status?: StockItemStatus }) {
-    const after = opts.cursor ? cursors.decode(opts.cursor) : undefined
+  list(opts: PageRequest & { status?: StockItemStatus | undefined }) {
+    const { limit, after } = stockPages.read(opts)
     const rows = this.store.db
       .select()
       .from(stockItems)
@@ -109,11 +110,9 @@ export class Stock {
         ),
       )
       .orderBy(asc(stockItems.productId))
-      .limit(opts.limit + 1)
+      .limit(limit + 1)
       .all()
-    const items = rows.slice(0, opts.limit)
-    const last = items.at(-1)
-    return { items, nextCursor: rows.length > opts.limit && last ? cursors.encode(last.productId) : null }
+    return stockPages.page(rows, limit, (item) => item.productId)
   }
 
   // --- driven by events (inside the consumer's transaction) ---
@@ -367,5 +366,5 @@ const statusCondition = {
   in_stock: and(active, sql`${available} > ${stockItems.lowStockThreshold}`),
 } satisfies Record<StockItemStatus, unknown>
 
-// The last product id of a page.
-const cursors = cursorCodec(Type.String({ minLength: 1, maxLength: 64 }))
+/** Stock items by product id, the cursor being the last product id of a page. */
+export const stockPages = keysetPages(Type.String({ minLength: 1, maxLength: 64 }))

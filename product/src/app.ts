@@ -1,13 +1,15 @@
 import {
   authGuards,
+  BodyInteger,
   createHttpApp,
+  found,
   HttpUrl,
   httpSettings,
   LiteralUnion,
   type Logger,
   MultiLineText,
   NoContent,
-  notFound,
+  PageAnswer,
   problems,
   QueryInteger,
   SingleLineText,
@@ -16,20 +18,18 @@ import {
   validationProblem,
 } from '@mart/shared'
 import { type Static, Type } from '@sinclair/typebox'
-import { t } from 'elysia'
 import type { ProductConfig } from './config.ts'
-import { type Money, type Products, sorts, view } from './products.ts'
+import { catalogPages, type Money, type Products, sorts, view } from './products.ts'
 
 // The pattern keeps the shape; the list below keeps out codes ISO 4217 does not have ("ABC").
 const currencies = new Set(Intl.supportedValuesOf('currency'))
 /** The largest amount in minor units, in a price or a price filter: sums stay exact in JS. */
 const MAX_AMOUNT = 1_000_000_000_000
-const Price = t.Object(
+const Price = Type.Object(
   {
-    // Integer minor units: 1.5, -1 or "1999" is a 422, never rounded or coerced (TypeBox's own
-    // Integer: Elysia's t.Integer accepts numeric strings).
-    amount: Type.Integer({ minimum: 0, maximum: MAX_AMOUNT, description: '1999 is 19.99' }),
-    currency: t.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' }),
+    // Integer minor units: 1.5, -1 or "1999" is a 422, never rounded or coerced.
+    amount: BodyInteger({ minimum: 0, maximum: MAX_AMOUNT, description: '1999 is 19.99' }),
+    currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' }),
   },
   { additionalProperties: false },
 )
@@ -40,23 +40,23 @@ const Name = SingleLineText({
   description: 'stored trimmed; one line of text, no control or invisible characters',
 })
 const Description = MultiLineText({ maxLength: 10_000 })
-const Sku = t.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]*$' })
+const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]*$' })
 const ImageUrl = HttpUrl({ maxLength: 2048 })
-const Id = t.String({ format: 'uuid' })
+const Id = Type.String({ format: 'uuid' })
 
-const Product = t.Object({
-  id: t.String(),
-  name: t.String(),
-  description: t.String(),
-  price: t.Object({ amount: Type.Integer(), currency: t.String() }),
-  sku: t.Union([t.String(), t.Null()]),
-  imageUrl: t.Union([t.String(), t.Null()]),
-  stock: t.Object({
+const Product = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  description: Type.String(),
+  price: Type.Object({ amount: BodyInteger(), currency: Type.String() }),
+  sku: Type.Union([Type.String(), Type.Null()]),
+  imageUrl: Type.Union([Type.String(), Type.Null()]),
+  stock: Type.Object({
     status: LiteralUnion(stockStatuses),
-    available: Type.Integer(),
+    available: BodyInteger(),
   }),
-  createdAt: t.String({ format: 'date-time' }),
-  updatedAt: t.String({ format: 'date-time' }),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
 })
 
 export interface AppDeps {
@@ -90,33 +90,36 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
         if (query.minPrice !== undefined && query.maxPrice !== undefined && query.minPrice > query.maxPrice) {
           throw validationProblem([{ path: '/query/maxPrice', message: 'is below minPrice' }])
         }
-        return products.list({ ...query, limit: query.limit ?? 20, sort: query.sort ?? 'newest' })
+        return products.list({ ...query, sort: query.sort ?? 'newest' })
       },
       {
-        query: t.Object({
-          limit: t.Optional(QueryInteger({ minimum: 1, maximum: 100 })),
-          cursor: t.Optional(t.String({ maxLength: 500 })),
-          q: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
-          minPrice: t.Optional(QueryInteger({ minimum: 0, maximum: MAX_AMOUNT, description: 'minor units' })),
-          maxPrice: t.Optional(QueryInteger({ minimum: 0, maximum: MAX_AMOUNT, description: 'minor units' })),
-          currency: t.Optional(
-            t.String({
+        query: Type.Object({
+          ...catalogPages.query,
+          q: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+          minPrice: Type.Optional(
+            QueryInteger({ minimum: 0, maximum: MAX_AMOUNT, description: 'minor units' }),
+          ),
+          maxPrice: Type.Optional(
+            QueryInteger({ minimum: 0, maximum: MAX_AMOUNT, description: 'minor units' }),
+          ),
+          currency: Type.Optional(
+            Type.String({
               pattern: '^[A-Z]{3}$',
               description: 'only prices in this ISO 4217 currency (amounts compare only within one)',
             }),
           ),
-          inStock: t.Optional(t.Boolean({ description: 'true: available > 0; false: sold out' })),
-          sort: t.Optional(t.Union(sorts.map((s) => t.Literal(s)))),
+          inStock: Type.Optional(Type.Boolean({ description: 'true: available > 0; false: sold out' })),
+          sort: Type.Optional(Type.Union(sorts.map((s) => Type.Literal(s)))),
         }),
-        response: { 200: t.Object({ items: t.Array(Product), nextCursor: t.Union([t.String(), t.Null()]) }) },
+        response: { 200: PageAnswer(Product) },
         detail: {
           tags: ['catalogue'],
           summary: 'Browse and search the catalogue (keyset pagination; q searches name and description)',
         },
       },
     )
-    .get('/api/products/:id', ({ params }) => view(found(products.byId(params.id))), {
-      params: t.Object({ id: Id }),
+    .get('/api/products/:id', ({ params }) => view(found(products.byId(params.id), 'no such product')), {
+      params: Type.Object({ id: Id }),
       response: { 200: Product },
       detail: { tags: ['catalogue'], summary: 'One product' },
     })
@@ -129,13 +132,13 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
       },
       {
         requireAdmin: true,
-        body: t.Object({
+        body: Type.Object({
           name: Name,
-          description: t.Optional(Description),
+          description: Type.Optional(Description),
           price: Price,
-          sku: t.Optional(t.Union([Sku, t.Null()])),
-          imageUrl: t.Optional(t.Union([ImageUrl, t.Null()])),
-          initialStock: t.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
+          sku: Type.Optional(Type.Union([Sku, Type.Null()])),
+          imageUrl: Type.Optional(Type.Union([ImageUrl, Type.Null()])),
+          initialStock: Type.Optional(BodyInteger({ minimum: 0, maximum: 1_000_000_000 })),
         }),
         response: { 201: Product, ...problems(409) },
         detail: { tags: ['admin'], summary: 'Add a product (emits product.created with initialStock)' },
@@ -149,13 +152,13 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
       },
       {
         requireAdmin: true,
-        params: t.Object({ id: Id }),
-        body: t.Object({
-          name: t.Optional(Name),
-          description: t.Optional(Description),
-          price: t.Optional(Price),
-          sku: t.Optional(t.Union([Sku, t.Null()])),
-          imageUrl: t.Optional(t.Union([ImageUrl, t.Null()])),
+        params: Type.Object({ id: Id }),
+        body: Type.Object({
+          name: Type.Optional(Name),
+          description: Type.Optional(Description),
+          price: Type.Optional(Price),
+          sku: Type.Optional(Type.Union([Sku, Type.Null()])),
+          imageUrl: Type.Optional(Type.Union([ImageUrl, Type.Null()])),
         }),
         response: { 200: Product, ...problems(409) },
         detail: { tags: ['admin'], summary: 'Change a product (null clears sku or imageUrl)' },
@@ -169,14 +172,9 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
       },
       {
         requireAdmin: true,
-        params: t.Object({ id: Id }),
+        params: Type.Object({ id: Id }),
         response: NoContent,
         detail: { tags: ['admin'], summary: 'Remove a product from the catalogue (soft delete)' },
       },
     )
-}
-
-function found<T>(row: T | undefined): T {
-  if (!row) throw notFound('no such product')
-  return row
 }

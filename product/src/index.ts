@@ -14,6 +14,7 @@ export const definition: ServiceDefinition<typeof schema, typeof ProductConfig> 
   schema,
   migrationsFolder: join(import.meta.dir, 'db', 'migrations'),
   publishes: ['product.events'],
+  consumes: ['stock.adjusted'],
   build({ config, log, store, verifier, ready }) {
     const products = new Products(store)
     return { app: buildApp({ config, log, products, verifier, ready }), handlers }

@@ -1,9 +1,12 @@
 import {
   conflict,
-  cursorCodec,
   type EventData,
-  HttpProblem,
-  notFound,
+  found,
+  invalidCursor,
+  keysetPages,
+  mapPage,
+  type Page,
+  type PageRequest,
   requestContext,
   type StockStatus,
   type Store,
@@ -83,9 +86,7 @@ export interface NewProduct {
 
 export type ProductPatch = Partial<Pick<NewProduct, 'name' | 'description' | 'price' | 'sku' | 'imageUrl'>>
 
-export interface ListOptions {
-  limit: number
-  cursor?: string
+export interface ListOptions extends PageRequest {
   sort: Sort
   q?: string
   minPrice?: number
@@ -129,8 +130,7 @@ export class Products {
       .from(products)
       .where(and(eq(products.id, id), isNull(products.deletedAt)))
       .get()
-    if (!row) throw notFound('no such product')
-    return row
+    return found(row, 'no such product')
   }
 
   private skuTaken(t: Tx<typeof schema>, sku: string | null, except?: string): void {
@@ -232,13 +232,13 @@ export class Products {
    * One page of the catalogue in `sort` order, keyset-paginated: the cursor holds the last item's
    * sort key and id, so pages neither skip nor repeat while products come and go.
    */
-  list(opts: ListOptions): { items: ProductView[]; nextCursor: string | null } {
-    const after = opts.cursor ? decodeCursor(opts.cursor, opts.sort) : undefined
+  list(opts: ListOptions): Page<ProductView> {
+    const { limit, after } = readPage(opts)
     const match = opts.q === undefined ? undefined : ftsQuery(opts.q)
     // Nothing searchable in q (only punctuation): nothing matches.
     if (match === null) return { items: [], nextCursor: null }
     const rows = this.listQuery(opts, after !== undefined).all({
-      limit: opts.limit + 1,
+      limit: limit + 1,
       minPrice: opts.minPrice,
       maxPrice: opts.maxPrice,
       currency: opts.currency,
@@ -246,15 +246,10 @@ export class Products {
       afterId: after?.id,
       afterPrice: after?.price,
     })
-    const items = rows.slice(0, opts.limit)
-    const last = items.at(-1)
-    return {
-      items: items.map(view),
-      nextCursor:
-        rows.length > opts.limit && last
-          ? encodeCursor(opts.sort, { id: last.id, price: last.priceAmount })
-          : null,
-    }
+    const page = catalogPages.page(rows, limit, (r) =>
+      opts.sort === 'newest' ? ['newest', r.id] : [opts.sort, r.priceAmount, r.id],
+    )
+    return mapPage(page, view)
   }
 
   /**
@@ -329,14 +324,12 @@ export function ftsQuery(q: string): string | null {
   return words.length ? words.map((w) => `"${w}"*`).join(' ') : null
 }
 
-interface CursorKey {
-  id: string
-  price: number
-}
-
 const Uuid = Type.String({ format: 'uuid' })
-// The sort travels inside the cursor: a cursor from one order used with another would skip rows.
-const cursors = cursorCodec(
+/**
+ * The catalogue in one of its sorts, the cursor being the last item's sort key and id. The sort
+ * travels inside the cursor: a cursor from one order used with another would skip rows.
+ */
+export const catalogPages = keysetPages(
   Type.Union([
     Type.Tuple([Type.Literal('newest'), Uuid]),
     Type.Tuple([
@@ -345,17 +338,16 @@ const cursors = cursorCodec(
       Uuid,
     ]),
   ]),
+  { cursorMaxLength: 500 },
 )
 
-const encodeCursor = (sort: Sort, k: CursorKey) =>
-  cursors.encode(sort === 'newest' ? ['newest', k.id] : [sort, k.price, k.id])
-
-function decodeCursor(cursor: string, sort: Sort): CursorKey {
-  const key = cursors.decode(cursor)
-  if (key[0] !== sort) {
-    throw new HttpProblem('validation', 'invalid cursor', {
-      errors: [{ path: '/query/cursor', message: 'is not a cursor from this list and sort' }],
-    })
+/** The limit, and the id (and price) to start after, of a page of the catalogue in `opts.sort`. */
+function readPage(opts: ListOptions): { limit: number; after?: { id: string; price: number } } {
+  const { limit, after } = catalogPages.read(opts)
+  if (!after) return { limit }
+  if (after[0] !== opts.sort) throw invalidCursor('is not a cursor from this list and sort')
+  return {
+    limit,
+    after: after[0] === 'newest' ? { id: after[1], price: 0 } : { id: after[2], price: after[1] },
   }
-  return key[0] === 'newest' ? { id: key[1], price: 0 } : { id: key[2], price: key[1] }
 }

@@ -3,7 +3,7 @@ import type { Static } from '@sinclair/typebox'
 import type { Server } from 'bun'
 import { MemoryBus } from './bus/memory.ts'
 import { ConfigError, checkServiceConfigs, loadConfig, serviceConfig } from './config.ts'
-import { problemTypes, problemTypeUri } from './errors.ts'
+import { problemOf } from './errors.ts'
 import { GATEWAY_PORT, routeFor, type ServiceName } from './gateway.ts'
 import { problemResponse } from './http.ts'
 import { PARSER_BODY_LIMIT, raiseParserLimits } from './http-limits.ts'
@@ -53,17 +53,6 @@ export interface Embedded {
   fetch(request: Request, server?: Server<undefined>): Promise<Response>
   stop(): Promise<void>
 }
-
-const notFound = (path: string) =>
-  problemResponse(
-    {
-      type: problemTypeUri('not-found'),
-      title: problemTypes['not-found'].title,
-      status: 404,
-      instance: path,
-    },
-    undefined,
-  )
 
 /**
  * The embedded default: every service in this process on one in-process bus, behind one listener
@@ -118,7 +107,8 @@ export async function startEmbedded(defs: AnyDefinition[], opts: EmbeddedOptions
     }
     const route = routeFor(url.pathname, names)
     const service = route && byName.get(route.service)
-    if (!route || !service) return notFound(url.pathname)
+    if (!route || !service)
+      return problemResponse(problemOf('not-found', undefined, { instance: url.pathname }))
     // Like the gateway: the client's address replaces whatever X-Forwarded-For it sent.
     const headers = new Headers(request.headers)
     headers.set('x-forwarded-for', server?.requestIP(request)?.address ?? '127.0.0.1')
@@ -139,10 +129,7 @@ export async function startEmbedded(defs: AnyDefinition[], opts: EmbeddedOptions
       fetch,
       error(err) {
         log.error(errorFields(err), 'request failed')
-        return problemResponse(
-          { type: problemTypeUri('internal'), title: problemTypes.internal.title, status: 500 },
-          undefined,
-        )
+        return problemResponse(problemOf('internal'))
       },
     })
   } catch (err) {

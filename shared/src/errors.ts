@@ -34,6 +34,23 @@ export interface Problem {
   errors?: FieldError[]
 }
 
+/** The body of a problem of `kind`: every problem a Mart process answers is built here. */
+export function problemOf(
+  kind: ProblemKind,
+  detail?: string,
+  more: Pick<Problem, 'errors' | 'instance'> = {},
+): Problem {
+  const p: Problem = {
+    type: problemTypeUri(kind),
+    title: problemTypes[kind].title,
+    status: problemTypes[kind].status,
+  }
+  if (detail) p.detail = detail
+  if (more.errors) p.errors = more.errors
+  if (more.instance) p.instance = more.instance
+  return p
+}
+
 /** Throw from a route to answer with a problem; `detail` must be safe to show a client. */
 export class HttpProblem extends Error {
   override readonly name = 'HttpProblem'
@@ -47,15 +64,9 @@ export class HttpProblem extends Error {
     this.status = problemTypes[kind].status
   }
 
-  toProblem(): Problem {
-    const p: Problem = {
-      type: problemTypeUri(this.kind),
-      title: problemTypes[this.kind].title,
-      status: this.status,
-    }
-    if (this.detail) p.detail = this.detail
-    if (this.extra.errors) p.errors = this.extra.errors
-    return p
+  /** Its body, about the request to `instance`. */
+  toProblem(instance?: string): Problem {
+    return problemOf(this.kind, this.detail, { errors: this.extra.errors, instance })
   }
 }
 
@@ -66,3 +77,9 @@ export const unauthorized = (detail?: string) =>
   new HttpProblem('unauthorized', detail, { headers: { 'www-authenticate': 'Bearer' } })
 export const validationProblem = (errors: FieldError[], detail?: string) =>
   new HttpProblem('validation', detail, { errors })
+
+/** `row` itself, or a 404 saying `detail` ("no such product") when there is none. */
+export function found<T>(row: T | undefined | null, detail: string): T {
+  if (row === undefined || row === null) throw notFound(detail)
+  return row
+}

@@ -8,8 +8,8 @@ import {
   HttpProblem,
   type Problem,
   type ProblemKind,
+  problemOf,
   problemTypes,
-  problemTypeUri,
 } from './errors.ts'
 import { logAnswered } from './http-access.ts'
 import { parseBody, readText } from './http-body.ts'
@@ -50,7 +50,7 @@ const PROBLEM_JSON = 'application/problem+json'
 /** Builds a problem response; only `problem` and the trace headers leave the service. */
 export function problemResponse(
   problem: Problem,
-  trace: TraceContext | undefined,
+  trace?: TraceContext,
   headers: Record<string, string> = {},
 ): Response {
   const body: Problem = trace ? { ...problem, requestId: trace.requestId } : problem
@@ -62,17 +62,6 @@ export function problemResponse(
       ...headers,
     },
   })
-}
-
-const problemOf = (kind: ProblemKind, detail?: string, errors?: FieldError[]): Problem => {
-  const p: Problem = {
-    type: problemTypeUri(kind),
-    title: problemTypes[kind].title,
-    status: problemTypes[kind].status,
-  }
-  if (detail) p.detail = detail
-  if (errors) p.errors = errors
-  return p
 }
 
 /** What a request part failed; the submitted values are left out (they may be passwords). */
@@ -230,41 +219,39 @@ export function createHttpApp(opts: HttpAppOptions) {
       const trace = traceOf(request)
       const instance = pathOf(request.url)
       if (error instanceof HttpProblem) {
-        return fail(request, { ...error.toProblem(), instance }, error.extra.headers)
+        return fail(request, error.toProblem(instance), error.extra.headers)
       }
       if (error instanceof ValidationError || code === 'VALIDATION') {
         const errors = error instanceof ValidationError ? fieldErrors(error, request.url) : []
-        return fail(request, { ...problemOf('validation', undefined, errors), instance })
+        return fail(request, problemOf('validation', undefined, { errors, instance }))
       }
       if (code === 'NOT_FOUND') {
         const allowed = routes().methodsFor(instance)
         if (allowed.length && !allowed.includes(request.method)) {
-          return fail(
-            request,
-            { ...problemOf('method-not-allowed'), instance },
-            { allow: allowed.join(', ') },
-          )
+          return fail(request, problemOf('method-not-allowed', undefined, { instance }), {
+            allow: allowed.join(', '),
+          })
         }
-        return fail(request, { ...problemOf('not-found'), instance })
+        return fail(request, problemOf('not-found', undefined, { instance }))
       }
       if (code === 'PARSE') {
         // Elysia wraps whatever a parser throws; ours throws problems (413, 415, too deep).
         const cause = (error as { cause?: unknown }).cause
-        if (cause instanceof HttpProblem) return fail(request, { ...cause.toProblem(), instance })
-        return fail(request, {
-          ...problemOf('bad-request', 'the body is not valid for its content type'),
-          instance,
-        })
+        if (cause instanceof HttpProblem) return fail(request, cause.toProblem(instance))
+        return fail(
+          request,
+          problemOf('bad-request', 'the body is not valid for its content type', { instance }),
+        )
       }
       const status = (error as { status?: unknown }).status
       const kind = typeof status === 'number' ? kindByStatus.get(status) : undefined
-      if (kind) return fail(request, { ...problemOf(kind), instance })
+      if (kind) return fail(request, problemOf(kind, undefined, { instance }))
       // Anything else is our fault: the details go to the log, never to the client.
       opts.log.error(
         { requestId: trace.requestId, method: request.method, path: instance, ...errorFields(error) },
         'request failed',
       )
-      return fail(request, { ...problemOf('internal'), instance })
+      return fail(request, problemOf('internal', undefined, { instance }))
     })
     .onAfterResponse({ as: 'global' }, ({ request, set, responseValue }) => {
       const trace = traceOf(request)

@@ -7,8 +7,9 @@ import { createBus } from './bus/create.ts'
 import { OutboxRelay } from './bus/relay.ts'
 import type { Bus, Subscription } from './bus/types.ts'
 import { type BaseConfig, loadConfig } from './config.ts'
+import { checkConsumes } from './consumes.ts'
 import { openStore, type Schema, type Store } from './db/open.ts'
-import { dlqTopic, type Topic } from './events/index.ts'
+import { dlqTopic, type EventType, type Topic } from './events/index.ts'
 import { createLogger, errorFields, type Logger } from './log.ts'
 import { backoffDelay, sleep } from './retry.ts'
 import { Revocations } from './revocations.ts'
@@ -44,6 +45,11 @@ export interface ServiceDefinition<S extends Schema = Schema, CS extends TObject
   migrationsFolder?: string
   /** Topics it produces to. */
   publishes: Topic[]
+  /**
+   * Event types its handlers consume: exactly their keys, or it does not start. The platform's own
+   * consumption (user.sessions_revoked, for the auth layer) is not listed here (see platformConsumers).
+   */
+  consumes: EventType[]
   build(rt: ServiceRuntime<S, Static<CS> & BaseConfig>): ServiceParts<S> | Promise<ServiceParts<S>>
 }
 
@@ -107,6 +113,15 @@ export async function startService<S extends Schema, CS extends TObject>(
   pruneRevocations.unref()
   const verifier = await verifierFromConfig(config, revocations)
   const parts = await def.build({ name: def.name, config, log, store, bus, verifier, revocations, ready })
+  try {
+    checkConsumes(def.name, def.consumes, parts.handlers ?? {})
+  } catch (err) {
+    clearInterval(pruneRevocations)
+    await parts.stop?.()
+    if (!opts.bus) await bus.close()
+    store.close()
+    throw err
+  }
   const handlers = combineHandlers(revocations.handlers as Handlers<S>, parts.handlers ?? {})
   const consumed = topicsOf(handlers as Handlers<Schema>)
 

@@ -37,7 +37,8 @@ export const REQUIRES_ROLE = 'x-mart-requires-role'
 
 const titleOf = new Map<number, string>(Object.values(problemTypes).map((p) => [p.status, p.title]))
 const problemRef = { $ref: '#/components/schemas/Problem' }
-const problemResponse = (status: number) => ({
+/** The OpenAPI response object of a problem status. */
+const documentedProblem = (status: number) => ({
   description: titleOf.get(status) ?? 'Problem',
   content: { 'application/problem+json': { schema: problemRef } },
 })
@@ -80,9 +81,9 @@ export function completeDocument<D>(doc: D): D {
       op.responses ??= {}
       if (op.responses[204]) op.responses[204] = { description: 'No content' }
       for (const status of Object.keys(op.responses).map(Number)) {
-        if (status >= 400) op.responses[status] = problemResponse(status)
+        if (status >= 400) op.responses[status] = documentedProblem(status)
       }
-      for (const status of implied) op.responses[status] ??= problemResponse(status)
+      for (const status of implied) op.responses[status] ??= documentedProblem(status)
     }
   }
   d.components ??= {}

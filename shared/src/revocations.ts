@@ -1,9 +1,12 @@
 import type { Handlers } from './bus/consumer.ts'
 import { perStore, type Store } from './db/open.ts'
 import type { Tx } from './db/outbox.ts'
-import type { EventData } from './events/index.ts'
+import type { EventData, EventType } from './events/index.ts'
 
 export type SessionsRevoked = EventData<'user.sessions_revoked'>
+
+/** The events every service consumes for its auth layer (see `Revocations.handlers`). */
+export const revocationEvents = ['user.sessions_revoked'] as const satisfies readonly EventType[]
 
 /** One user's revocation, in milliseconds since the epoch. */
 export interface Revocation {
@@ -85,7 +88,7 @@ export class Revocations {
   }
 
   /** What every service's consumer does with the event (the platform adds it to each service's handlers). */
-  readonly handlers: Handlers<never> = {
+  readonly handlers: Required<Pick<Handlers<never>, (typeof revocationEvents)[number]>> = {
     'user.sessions_revoked': (event, t) => this.record(t as Tx, fromEvent(event.data)),
   }
 }

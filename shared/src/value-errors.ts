@@ -1,7 +1,7 @@
 // What a failed TypeBox check says, to a client (a 422's errors) or an operator (a bad setting),
 // where TypeBox's own words say nothing useful.
 import type { TSchema } from '@sinclair/typebox'
-import { queryIntegerMessage } from './query-integer.ts'
+import { queryIntegerMessage } from './integers.ts'
 
 /** "must be one of: a, b" for a union of literals, where TypeBox would say "Expected union value". */
 export function choices(schema: TSchema | undefined): string | undefined {

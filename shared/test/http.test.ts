@@ -6,7 +6,10 @@ import {
   conflict,
   createHttpApp,
   createLogger,
+  found,
+  HttpProblem,
   NoContent,
+  problemOf,
   problems,
   problemTypeUri,
 } from '../src/index.ts'
@@ -348,6 +351,44 @@ describe('http app factory', () => {
     const access = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'request' && l.requestId === 'log-1')
     expect(access).toMatchObject({ service: 'demo', method: 'POST', path: '/api/things', status: 200 })
     expect(lines.join('')).not.toContain('hunter22')
+  })
+})
+
+describe('problems', () => {
+  test('one body per kind, the same whether a route throws it or the platform builds it', () => {
+    const errors = [{ path: '/body/name', message: 'is too short' }]
+    expect(problemOf('validation', 'check the name', { errors, instance: '/api/things' })).toEqual({
+      type: 'urn:mart:problem:validation',
+      title: 'Request is not valid',
+      status: 422,
+      detail: 'check the name',
+      errors,
+      instance: '/api/things',
+    })
+    expect(new HttpProblem('validation', 'check the name', { errors }).toProblem('/api/things')).toEqual(
+      problemOf('validation', 'check the name', { errors, instance: '/api/things' }),
+    )
+    expect(problemOf('internal')).toEqual({
+      type: 'urn:mart:problem:internal',
+      title: 'Internal error',
+      status: 500,
+    })
+  })
+
+  test('found() hands a row through and turns a missing one into a 404 that says what is missing', () => {
+    const row = { id: 'lamp' }
+    expect(found(row, 'no such thing')).toBe(row)
+    expect(found(0, 'no such thing')).toBe(0)
+    for (const missing of [undefined, null]) {
+      let thrown: unknown
+      try {
+        found(missing, 'no such thing')
+      } catch (err) {
+        thrown = err
+      }
+      expect(thrown).toBeInstanceOf(HttpProblem)
+      expect((thrown as HttpProblem).toProblem()).toEqual(problemOf('not-found', 'no such thing'))
+    }
   })
 })
 

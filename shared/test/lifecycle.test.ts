@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { openStore, outboxStatements, startEmbedded } from '../src/index.ts'
+import { MemoryBus, openStore, outboxStatements, startEmbedded, startService } from '../src/index.ts'
 import { tempDir, testLogger, waitFor } from '../src/testing.ts'
 import { definition } from './fixtures/demo-service.ts'
 
@@ -47,9 +47,49 @@ describe('embedded mode', () => {
       const unknown = await fetch(`${mart.url}/api/orders`)
       expect(unknown.status).toBe(404)
       expect(unknown.headers.get('content-type')).toBe('application/problem+json')
+      expect(await unknown.json()).toEqual({
+        type: 'urn:mart:problem:not-found',
+        title: 'Not found',
+        status: 404,
+        instance: '/api/orders',
+      })
     } finally {
       await mart.stop()
     }
+  })
+})
+
+describe('declared consumers', () => {
+  let tmp: ReturnType<typeof tempDir>
+  beforeEach(() => {
+    tmp = tempDir()
+  })
+  afterEach(() => tmp.cleanup())
+
+  const start = (consumes: typeof definition.consumes) =>
+    startService(
+      { ...definition, consumes },
+      { env: { DATA_DIR: tmp.dir }, bus: new MemoryBus(), log: testLogger() },
+    )
+
+  test('a service whose handlers differ from what it declares it consumes does not start', async () => {
+    // The demo service handles product.created only.
+    const refused = start(['product.updated', 'product.deleted'])
+    await expect(refused).rejects.toThrow(
+      'product: its handlers differ from what it declares it consumes (definition.consumes): ' +
+        'handled but not declared: product.created; declared but not handled: product.updated, product.deleted',
+    )
+    await expect(start([])).rejects.toThrow('handled but not declared: product.created')
+    // The platform's own consumption (user.sessions_revoked, for the auth layer) is not the service's.
+    await expect(start(['product.created', 'user.sessions_revoked'])).rejects.toThrow(
+      /declares it consumes .*: declared but not handled: user.sessions_revoked$/,
+    )
+  })
+
+  test('a service that declares exactly what it handles starts', async () => {
+    const service = await start(['product.created'])
+    expect(service.ready()).toBe(true)
+    await service.stop()
   })
 })
 

@@ -1,17 +1,18 @@
 import {
   audit,
   authGuards,
+  BodyInteger,
   clientAddress,
   createHttpApp,
   HttpProblem,
   httpSettings,
   LiteralUnion,
   type Logger,
+  mapPage,
   NoContent,
-  notFound,
+  PageAnswer,
   type PublicKeys,
   problems,
-  QueryInteger,
   RateLimiter,
   roles,
   type SigningKey,
@@ -19,7 +20,6 @@ import {
   validationProblem,
 } from '@mart/shared'
 import { type Static, Type } from '@sinclair/typebox'
-import { t } from 'elysia'
 import { auditChange, auditDeletion } from './audit.ts'
 import type { UserConfig } from './config.ts'
 import { deviceCookieParameter, deviceTokenFrom, setDeviceCookie } from './device-cookie.ts'
@@ -28,6 +28,7 @@ import { Login } from './login.ts'
 import { LoginThrottle, tooManyAttempts } from './login-throttle.ts'
 import { signAccessToken, type TokenSettings } from './tokens.ts'
 import {
+  accountPages,
   needsCurrentPassword,
   principalOf,
   RefreshTokenReused,
@@ -37,44 +38,44 @@ import {
   WrongCurrentPassword,
 } from './users.ts'
 
-const Username = t.String({ minLength: 3, maxLength: 32, pattern: '^[a-zA-Z0-9_.-]+$' })
-const Email = t.String({ format: 'email', maxLength: 254 })
-const Password = t.String({ minLength: 8, maxLength: 128 })
+const Username = Type.String({ minLength: 3, maxLength: 32, pattern: '^[a-zA-Z0-9_.-]+$' })
+const Email = Type.String({ format: 'email', maxLength: 254 })
+const Password = Type.String({ minLength: 8, maxLength: 128 })
 const Role = LiteralUnion(roles)
-const Id = t.String({ format: 'uuid' })
+const Id = Type.String({ format: 'uuid' })
 
-const User = t.Object({
-  id: t.String(),
-  username: t.String(),
-  email: t.String(),
+const User = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  email: Type.String(),
   role: Role,
   disabled: Type.Boolean(),
-  createdAt: t.String({ format: 'date-time' }),
+  createdAt: Type.String({ format: 'date-time' }),
 })
-const TokenPair = t.Object({
-  accessToken: t.String(),
-  refreshToken: t.String(),
-  tokenType: t.Literal('Bearer'),
-  expiresIn: Type.Integer({ description: 'seconds until the access token expires' }),
+const TokenPair = Type.Object({
+  accessToken: Type.String(),
+  refreshToken: Type.String(),
+  tokenType: Type.Literal('Bearer'),
+  expiresIn: BodyInteger({ description: 'seconds until the access token expires' }),
 })
-const LoginAnswer = t.Object({
+const LoginAnswer = Type.Object({
   ...TokenPair.properties,
-  deviceToken: t.String({
+  deviceToken: Type.String({
     description:
       'Proof that this client logged in: send it back at the next login (or keep the mart_device cookie) and a lockout of the other clients of the account does not apply to it',
   }),
 })
-const RefreshBody = t.Object({ refreshToken: t.String({ minLength: 1, maxLength: 200 }) })
-const Jwks = t.Object({
-  keys: t.Array(
+const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) })
+const Jwks = Type.Object({
+  keys: Type.Array(
     // Optional as in jose's JWK type; every key served has them all (OKP, Ed25519, EdDSA, sig).
-    t.Object({
-      kty: t.Optional(t.String()),
-      crv: t.Optional(t.String()),
-      x: t.Optional(t.String()),
-      kid: t.Optional(t.String()),
-      alg: t.Optional(t.String()),
-      use: t.Optional(t.String()),
+    Type.Object({
+      kty: Type.Optional(Type.String()),
+      crv: Type.Optional(Type.String()),
+      x: Type.Optional(Type.String()),
+      kid: Type.Optional(Type.String()),
+      alg: Type.Optional(Type.String()),
+      use: Type.Optional(Type.String()),
     }),
   ),
 })
@@ -163,7 +164,7 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
           }
         },
         {
-          body: t.Object({ username: Username, email: Email, password: Password }),
+          body: Type.Object({ username: Username, email: Email, password: Password }),
           response: { 201: User, ...problems(409, 429, 503) },
           detail: { tags: ['auth'], summary: 'Create an account' },
         },
@@ -183,12 +184,12 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
           return { ...(await tokenPair(user)), deviceToken }
         },
         {
-          body: t.Object({
-            username: t.Optional(t.String({ minLength: 1, maxLength: 254 })),
-            email: t.Optional(t.String({ minLength: 1, maxLength: 254 })),
-            password: t.String({ minLength: 1, maxLength: 128 }),
-            deviceToken: t.Optional(
-              t.String({
+          body: Type.Object({
+            username: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+            email: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+            password: Type.String({ minLength: 1, maxLength: 128 }),
+            deviceToken: Type.Optional(
+              Type.String({
                 minLength: 1,
                 maxLength: 200,
                 description: 'The deviceToken of an earlier login from this client (wins over the cookie)',
@@ -220,17 +221,17 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
         {
           // `parse` rather than `type`: the OpenAPI generator reads it and documents the form alone.
           parse: 'urlencoded',
-          body: t.Object({
-            username: t.String({ minLength: 1, maxLength: 254 }),
-            password: t.String({ minLength: 1, maxLength: 128 }),
-            grant_type: t.Optional(t.Literal('password')),
-            scope: t.Optional(t.String({ maxLength: 200 })),
+          body: Type.Object({
+            username: Type.String({ minLength: 1, maxLength: 254 }),
+            password: Type.String({ minLength: 1, maxLength: 128 }),
+            grant_type: Type.Optional(Type.Literal('password')),
+            scope: Type.Optional(Type.String({ maxLength: 200 })),
           }),
           response: {
-            200: t.Object({
-              access_token: t.String(),
-              token_type: t.Literal('bearer'),
-              expires_in: Type.Integer(),
+            200: Type.Object({
+              access_token: Type.String(),
+              token_type: Type.Literal('bearer'),
+              expires_in: BodyInteger(),
             }),
             ...problems(401, 429, 503),
           },
@@ -302,7 +303,7 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
           detail: { tags: ['auth'], summary: 'Public keys that verify access tokens' },
         },
       )
-      .get('/api/users/me', ({ user }) => view(found(users.byId(user.id))), {
+      .get('/api/users/me', ({ user }) => view(users.get(user.id)), {
         requireUser: true,
         response: { 200: User },
         detail: { tags: ['users'], summary: 'My profile' },
@@ -313,8 +314,7 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
           const by = { actor: user.id, address: addressOf(request, server) }
           // Guessing the current password is limited like guessing it at login, and counted
           // before the check in the same way; only a wrong one keeps its attempt.
-          const checked =
-            body.currentPassword !== undefined && needsCurrentPassword(found(users.byId(user.id)), body)
+          const checked = body.currentPassword !== undefined && needsCurrentPassword(users.get(user.id), body)
           const attempt = checked ? throttle.recheck(user.id) : null
           try {
             const { before, after } = await users.updateSelf(user.id, body, trace)
@@ -334,11 +334,11 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
         },
         {
           requireUser: true,
-          body: t.Object({
-            username: t.Optional(Username),
-            email: t.Optional(Email),
-            password: t.Optional(Password),
-            currentPassword: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
+          body: Type.Object({
+            username: Type.Optional(Username),
+            email: Type.Optional(Email),
+            password: Type.Optional(Password),
+            currentPassword: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
           }),
           response: { 200: User, ...problems(409, 429, 503) },
           detail: {
@@ -347,26 +347,18 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
           },
         },
       )
-      .get(
-        '/api/users',
-        ({ query }) => {
-          const page = users.list({ limit: query.limit ?? 20, cursor: query.cursor, q: query.q })
-          return { items: page.items.map(view), nextCursor: page.nextCursor }
-        },
-        {
-          requireAdmin: true,
-          query: t.Object({
-            limit: t.Optional(QueryInteger({ minimum: 1, maximum: 100 })),
-            cursor: t.Optional(t.String({ maxLength: 200 })),
-            q: t.Optional(t.String({ minLength: 1, maxLength: 100 })),
-          }),
-          response: { 200: t.Object({ items: t.Array(User), nextCursor: t.Union([t.String(), t.Null()]) }) },
-          detail: { tags: ['admin'], summary: 'List accounts (keyset pagination)' },
-        },
-      )
-      .get('/api/users/:id', ({ params }) => view(found(users.byId(params.id))), {
+      .get('/api/users', ({ query }) => mapPage(users.list(query), view), {
         requireAdmin: true,
-        params: t.Object({ id: Id }),
+        query: Type.Object({
+          ...accountPages.query,
+          q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+        }),
+        response: { 200: PageAnswer(User) },
+        detail: { tags: ['admin'], summary: 'List accounts (keyset pagination)' },
+      })
+      .get('/api/users/:id', ({ params }) => view(users.get(params.id)), {
+        requireAdmin: true,
+        params: Type.Object({ id: Id }),
         response: { 200: User },
         detail: { tags: ['admin'], summary: 'One account' },
       })
@@ -379,8 +371,8 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
         },
         {
           requireAdmin: true,
-          params: t.Object({ id: Id }),
-          body: t.Object({ role: t.Optional(Role), disabled: t.Optional(Type.Boolean()) }),
+          params: Type.Object({ id: Id }),
+          body: Type.Object({ role: Type.Optional(Role), disabled: Type.Optional(Type.Boolean()) }),
           response: { 200: User, ...problems(409) },
           detail: { tags: ['admin'], summary: 'Change role or disabled flag' },
         },
@@ -394,15 +386,10 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
         },
         {
           requireAdmin: true,
-          params: t.Object({ id: Id }),
+          params: Type.Object({ id: Id }),
           response: { ...NoContent, ...problems(409) },
           detail: { tags: ['admin'], summary: 'Delete an account' },
         },
       )
   )
-}
-
-function found<T>(row: T | undefined): T {
-  if (!row) throw notFound('no such user')
-  return row
 }

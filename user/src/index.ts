@@ -21,6 +21,8 @@ export const definition: ServiceDefinition<typeof schema, typeof UserConfig> = {
   schema,
   migrationsFolder: join(import.meta.dir, 'db', 'migrations'),
   publishes: ['user.events'],
+  // Revocations reach it through the platform's auth layer, like every service.
+  consumes: [],
   async build({ config, log, store, verifier, revocations, ready }) {
     const production = config.NODE_ENV === 'production'
     let privateKey = config.JWT_PRIVATE_KEY

@@ -1,8 +1,10 @@
 import {
   conflict,
-  cursorCodec,
+  found,
   HttpProblem,
-  notFound,
+  keysetPages,
+  type Page,
+  type PageRequest,
   type Principal,
   type Revocations,
   type Role,
@@ -86,6 +88,11 @@ export class Users {
 
   byId(id: string): UserRow | undefined {
     return this.byIdQuery.get({ id })
+  }
+
+  /** The account, or a 404. */
+  get(id: string): UserRow {
+    return found(this.byId(id), 'no such user')
   }
 
   /** By username or email, case-insensitively. */
@@ -258,8 +265,7 @@ export class Users {
     patch: { username?: string; email?: string; password?: string; currentPassword?: string },
     trace?: TraceContext,
   ): Promise<Change> {
-    const current = this.byId(id)
-    if (!current) throw notFound('no such user')
+    const current = this.get(id)
     // The password is checked before a taken email is reported.
     if (needsCurrentPassword(current, patch)) {
       if (patch.currentPassword === undefined) {
@@ -287,8 +293,7 @@ export class Users {
     return tx(
       this.store,
       (t) => {
-        const before = this.byId(id)
-        if (!before) throw notFound('no such user')
+        const before = this.get(id)
         const after: UserRow = {
           ...before,
           username: patch.username ?? before.username,
@@ -326,8 +331,7 @@ export class Users {
     return tx(
       this.store,
       (t) => {
-        const user = this.byId(id)
-        if (!user) throw notFound('no such user')
+        const user = this.get(id)
         if (isActiveAdmin(user) && this.activeAdmins() <= 1)
           throw conflict('the last admin cannot be removed')
         t.db.delete(users).where(eq(users.id, id)).run()
@@ -388,11 +392,8 @@ export class Users {
   }
 
   /** One page of accounts in creation order, optionally filtered by a username/email substring. */
-  list(opts: { limit: number; cursor?: string; q?: string }): {
-    items: UserRow[]
-    nextCursor: string | null
-  } {
-    const after = opts.cursor ? cursors.decode(opts.cursor) : undefined
+  list(opts: PageRequest & { q?: string | undefined }): Page<UserRow> {
+    const { limit, after } = accountPages.read(opts)
     const pattern = opts.q ? `%${opts.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined
     const rows = this.store.db
       .select()
@@ -409,11 +410,9 @@ export class Users {
         ),
       )
       .orderBy(asc(users.id))
-      .limit(opts.limit + 1)
+      .limit(limit + 1)
       .all()
-    const items = rows.slice(0, opts.limit)
-    const last = items.at(-1)
-    return { items, nextCursor: rows.length > opts.limit && last ? cursors.encode(last.id) : null }
+    return accountPages.page(rows, limit, (u) => u.id)
   }
 
   hasAdmin(): boolean {
@@ -471,7 +470,7 @@ function revocationReason(
   return null
 }
 
-// The last id of a page: uuid v7 ids are in creation order.
-const cursors = cursorCodec(Type.String({ format: 'uuid' }))
+/** Accounts in creation order, the cursor being the last id of a page: uuid v7 ids sort by creation. */
+export const accountPages = keysetPages(Type.String({ format: 'uuid' }))
 
 export const principalOf = (u: UserRow): Principal => ({ id: u.id, role: u.role, username: u.username })

@@ -5,6 +5,7 @@ import { type Tx, tx } from '../db/outbox.ts'
 import {
   catalog,
   causedBy,
+  dlqHeaders,
   dlqTopic,
   type Event,
   type EventType,
@@ -44,18 +45,6 @@ export interface ConsumeOptions<S extends Schema> {
   log: Logger
   retry?: RetryPolicy
 }
-
-/** Headers a dead-lettered message carries, beside its original ones. */
-export const dlqHeaders = {
-  error: 'dlq-error',
-  reason: 'dlq-reason',
-  group: 'dlq-group',
-  topic: 'dlq-topic',
-  partition: 'dlq-partition',
-  offset: 'dlq-offset',
-  attempts: 'dlq-attempts',
-  failedAt: 'dlq-failed-at',
-} as const
 
 /** Several sets of handlers as one: where two handle the same type, both run, in the order given. */
 export function combineHandlers<S extends Schema>(...sets: Handlers<S>[]): Handlers<S> {

@@ -1,6 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs'
 import { dlqTopic } from '../events/catalog.ts'
-import { dlqHeaders } from './consumer.ts'
+import { dlqHeaders } from '../events/dead-letter.ts'
 import { readJournalTopic } from './memory-journal.ts'
 import type { BusMessage } from './types.ts'
 

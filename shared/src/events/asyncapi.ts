@@ -1,50 +1,31 @@
-// The AsyncAPI 3 description of every event, built from the catalog: the catalog stays the one
-// source of truth, docs/events/asyncapi.json is only its rendering (`bun run docs:events`).
-import { dlqHeaders } from '../bus/consumer.ts'
+// The AsyncAPI 3 description of every event, built from the catalog and from what each service
+// declares it publishes and consumes: those stay the one source of truth, docs/events/asyncapi.json
+// is only their rendering (`bun run docs:events`).
 import { catalog, dlqTopic, type EventType, type Topic, topics } from './catalog.ts'
+import { dlqHeaderDescriptions, dlqHeaders } from './dead-letter.ts'
 import { EnvelopeSchema } from './envelope.ts'
 
 type Json = Record<string, unknown>
 
-/** Who reads each topic, with what for when DESIGN.md says (its "Events" table, consumers column). */
-const consumers: Record<Topic, Record<string, string>> = {
-  'user.events': {
-    notification: 'recipient directory; user.sessions_revoked',
-    order: 'user.sessions_revoked (auth layer)',
-    payment: 'user.sessions_revoked (auth layer)',
-    product: 'user.sessions_revoked (auth layer)',
-    inventory: 'user.sessions_revoked (auth layer)',
-    user: 'user.sessions_revoked (auth layer)',
-  },
-  'product.events': { order: 'catalog read model', inventory: 'stock item', notification: '' },
-  'inventory.events': {
-    order: 'status',
-    product: 'stock status read model',
-    notification: 'admin: low stock',
-  },
-  'order.events': { inventory: '', payment: 'order read model: owner, total, status', notification: '' },
-  'payment.events': { order: '', notification: '' },
+/** What the document needs of a service: its name, the topics it publishes, the events it consumes. */
+export interface EventParticipant {
+  name: string
+  publishes: readonly Topic[]
+  consumes: readonly EventType[]
 }
 
-const dlqHeaderDescriptions: Record<keyof typeof dlqHeaders, string> = {
-  error: 'why it failed (error message, at most 2000 characters)',
-  reason: '`invalid` (not a valid event) or `failed` (its handler failed past the retry budget)',
-  group: 'the consumer group that gave up on it',
-  topic: 'the topic it was read from',
-  partition: 'the partition it was read from',
-  offset: 'its offset there',
-  attempts: 'handler attempts made (0 when invalid)',
-  failedAt: 'when it was dead-lettered (ISO 8601)',
+/** A consumer the platform runs inside every service, named for what it is ("auth layer"). */
+export interface PlatformConsumer {
+  name: string
+  consumes: readonly EventType[]
 }
 
 /** TypeBox schemas are JSON Schema plus symbol keys; a JSON round trip drops the symbols. */
 const jsonSchema = (schema: unknown): Json => JSON.parse(JSON.stringify(schema))
 
-/** The part of a topic name before `.events`: the service that produces it. */
-const producerOf = (topic: Topic): string => topic.slice(0, -'.events'.length)
-
 const description = `Every event of the Mart marketplace, generated from the TypeBox catalog
-(shared/src/events/catalog.ts) by \`bun run docs:events\`: do not edit by hand.
+(shared/src/events/catalog.ts) and the services' definitions (what each publishes and consumes)
+by \`bun run docs:events\`: do not edit by hand.
 
 - **Envelope.** Every message value is a JSON envelope \`{ id, type, version, occurredAt, source,
   subject, data, correlationId, causationId }\`; \`type\` and \`version\` name the schema of \`data\`.
@@ -109,19 +90,53 @@ const deadLetter: Json = {
   payload: { description: 'the original value, unchanged: not necessarily JSON, nor a valid event' },
 }
 
-/** The AsyncAPI 3.0.0 document of every topic, event type, producer and consumer. */
-export function asyncApiDocument(): object {
+const OWN = 'own handler'
+
+/**
+ * What one service receives of each topic: per event type, who in the service reads it (its own
+ * handlers, and the platform's consumers).
+ */
+function receivedBy(service: EventParticipant, platform: readonly PlatformConsumer[]) {
+  const readers = new Map<EventType, string[]>()
+  const add = (type: EventType, reader: string) => readers.set(type, [...(readers.get(type) ?? []), reader])
+  for (const type of new Set(service.consumes)) add(type, OWN)
+  for (const consumer of platform) for (const type of consumer.consumes) add(type, consumer.name)
+  return (topic: Topic) => [...readers].filter(([type]) => catalog[type].topic === topic)
+}
+
+/** "order.placed, user.sessions_revoked (auth layer)": what a service's own handlers read goes plain. */
+const summaryOf = (received: [EventType, string[]][]) =>
+  received
+    .map(([type, readers]) =>
+      readers.length === 1 && readers[0] === OWN ? type : `${type} (${readers.join(', ')})`,
+    )
+    .join(', ')
+
+const serviceNames = (names: string[]) => `${names.join(' and ')} service${names.length > 1 ? 's' : ''}`
+
+/**
+ * The AsyncAPI 3.0.0 document of every topic and event type, with the producers and consumers
+ * `services` declare; `platform` names what the platform consumes in every service besides.
+ */
+export function asyncApiDocument(
+  services: readonly EventParticipant[],
+  platform: readonly PlatformConsumer[],
+): object {
   const types = Object.keys(catalog) as EventType[]
   const on = (topic: Topic) => types.filter((t) => catalog[t].topic === topic)
-  const refs = (topic: Topic) => on(topic).map((t) => ({ $ref: `#/channels/${topic}/messages/${t}` }))
+  const ref = (topic: Topic, type: EventType) => ({ $ref: `#/channels/${topic}/messages/${type}` })
+  const receiving = services.map((s) => ({ name: s.name, on: receivedBy(s, platform) }))
   const channels: Json = {}
   const operations: Json = {}
 
   for (const topic of topics) {
+    const producers = services.filter((s) => s.publishes.includes(topic)).map((s) => s.name)
     channels[topic] = {
       address: topic,
       title: topic,
-      description: `Events produced by the ${producerOf(topic)} service.`,
+      description: producers.length
+        ? `Published by the ${serviceNames(producers)}.`
+        : 'No service publishes it yet: its event types are in the catalog ahead of their producer.',
       messages: Object.fromEntries(on(topic).map((t) => [t, { $ref: `#/components/messages/${t}` }])),
     }
     const dlq = dlqTopic(topic)
@@ -131,20 +146,24 @@ export function asyncApiDocument(): object {
       description: `Dead letters of ${topic}; \`bun run dlq list|redrive ${topic}\` reads and replays them.`,
       messages: { deadLetter: { $ref: '#/components/messages/deadLetter' } },
     }
-    const producer = producerOf(topic)
-    operations[`${producer}.send.${topic}`] = {
-      action: 'send',
-      title: `${producer} publishes ${topic}`,
-      channel: { $ref: `#/channels/${topic}` },
-      messages: refs(topic),
-    }
-    for (const [service, purpose] of Object.entries(consumers[topic])) {
-      operations[`${service}.receive.${topic}`] = {
-        action: 'receive',
-        title: `${service} consumes ${topic}`,
-        ...(purpose && { summary: purpose }),
+    for (const producer of producers) {
+      operations[`${producer}.send.${topic}`] = {
+        action: 'send',
+        title: `${producer} publishes ${topic}`,
         channel: { $ref: `#/channels/${topic}` },
-        messages: refs(topic),
+        messages: on(topic).map((t) => ref(topic, t)),
+      }
+    }
+    for (const service of receiving) {
+      // In catalog order, whatever order the service declares them in.
+      const received = service.on(topic).sort(([a], [b]) => types.indexOf(a) - types.indexOf(b))
+      if (!received.length) continue
+      operations[`${service.name}.receive.${topic}`] = {
+        action: 'receive',
+        title: `${service.name} consumes ${topic}`,
+        summary: summaryOf(received),
+        channel: { $ref: `#/channels/${topic}` },
+        messages: received.map(([t]) => ref(topic, t)),
       }
     }
   }

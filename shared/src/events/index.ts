@@ -1,4 +1,5 @@
 export * from './catalog.ts'
 export * from './codec.ts'
+export * from './dead-letter.ts'
 export * from './enums.ts'
 export * from './envelope.ts'

@@ -1,6 +1,10 @@
-// An integer in a query string or a path, as a person writes one: decimal digits. Elysia's own
-// (t.Integer, and t.Number, which it turns into t.Numeric there) reads the text with `+value`,
-// so 0x10, 1e1 and "  5" passed as 16, 10 and 5, and a failure said "Expected union value".
+// The two integer schemas of a route, named for where the integer is, so that no route has to
+// remember which `Integer` to use:
+// - QueryInteger, in a query string or a path, as a person writes one: decimal digits. Elysia's
+//   own (t.Integer, and t.Number, which it turns into t.Numeric there) reads the text with
+//   `+value`, so 0x10, 1e1 and "  5" passed as 16, 10 and 5, and a failure said "Expected union value".
+// - BodyInteger, in a JSON body (a request's or an answer's): a JSON number with no fraction.
+//   Elysia's t.Integer would also take the string "5" there.
 import { Kind, type TSchema, Type, TypeRegistry } from '@sinclair/typebox'
 
 const KIND = 'MartQueryInteger'
@@ -63,3 +67,6 @@ export function queryIntegerMessage(schema: unknown, value: unknown): string | u
   if (n < schema.minimum || negativeRefused(schema, value)) return `must be at least ${schema.minimum}`
   return `must be at most ${schema.maximum}`
 }
+
+/** An integer in a JSON body or answer: a JSON number with no fraction, within `bounds`; never a string. */
+export const BodyInteger = (bounds: IntegerBounds = {}) => Type.Integer(bounds)
