@@ -5,6 +5,7 @@ import { buildApp } from './app.ts'
 import { InventoryConfig } from './config.ts'
 import * as schema from './db/schema.ts'
 import { handlers } from './handlers.ts'
+import { Reservations } from './reservations.ts'
 import { Stock } from './stock.ts'
 
 export const definition: ServiceDefinition<typeof schema, typeof InventoryConfig> = {
@@ -25,7 +26,8 @@ export const definition: ServiceDefinition<typeof schema, typeof InventoryConfig
   ],
   build({ config, log, store, verifier, ready }) {
     const stock = new Stock(store, config.DEFAULT_LOW_STOCK_THRESHOLD)
-    return { app: buildApp({ config, log, stock, verifier, ready }), handlers: handlers(stock) }
+    const holds = new Reservations(log.child({ component: 'holds' }))
+    return { app: buildApp({ config, log, stock, verifier, ready }), handlers: handlers(stock, holds) }
   },
 }
 

@@ -340,6 +340,33 @@ describe('redelivery and out-of-order delivery', () => {
   })
 })
 
+describe('events that no longer apply', () => {
+  test('are ignored with a warning and a count per (state, input), recorded as handled, never dead-lettered', async () => {
+    await h.apply(['product.created', product('a', 10), 'a'])
+    const sent = await h.apply(
+      ['order.placed', placed('o1', [['a', 1]]), 'o1'],
+      ['payment.succeeded', paid('o1'), 'o1'],
+      // The second announcement of the payment is expected: no warning.
+      ['order.paid', { ...ref('o1'), paymentId: 'pay-o1' }, 'o1'],
+      ['order.cancelled', { ...ref('o1'), reason: 'too late' }, 'o1'],
+      ['order.expired', ref('o1'), 'o1'],
+      ['order.placed', placed('o1', [['a', 1]]), 'o1'],
+    )
+    const warnings = h.logLines().filter((l) => l.msg === 'order event ignored: no transition from this hold')
+    expect(warnings.map((l) => [l.level, l.orderId, l.state, l.input, l.event, l.ignored])).toEqual([
+      [40, 'o1', 'committed', 'cancelled', 'order.cancelled', 1],
+      [40, 'o1', 'committed', 'cancelled', 'order.expired', 2],
+      [40, 'o1', 'committed', 'placed', 'order.placed', 1],
+    ])
+    expect(h.item('a')).toMatchObject({ onHand: 9, reserved: 0 })
+    // Handled (their inbox rows committed), so never retried or dead-lettered.
+    const inbox = h.svc.store.sqlite.prepare('SELECT event_id AS id FROM mart_inbox').all() as {
+      id: string
+    }[]
+    expect(inbox.map((r) => r.id)).toEqual(expect.arrayContaining(sent.map((e) => e.id)))
+  })
+})
+
 describe('the database holds the invariant 0 <= reserved <= on_hand', () => {
   test('updates that break it are refused by SQLite itself', async () => {
     await h.apply(['product.created', product('a', 5), 'a'])

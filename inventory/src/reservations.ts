@@ -1,0 +1,139 @@
+// What orders hold on the shelf: order and payment events move an order's hold as the table in
+// holds.ts says, and the effects it names are applied here, in the handler's transaction, through
+// its handle alone.
+import type { EventData, Logger } from '@mart/shared'
+import { asc, eq, sql } from 'drizzle-orm'
+import { orderHolds, reservations, stockItems } from './db/schema.ts'
+import { type HoldInput, type TableState, transition } from './holds.ts'
+import { announce, availableOf, type Changes, type ItemRow, itemIn, type T, track, update } from './shelf.ts'
+
+export interface Line {
+  productId: string
+  quantity: number
+}
+type Rejection = EventData<'stock.rejected'>['reasons'][number]
+
+/** What an order or payment event tells inventory about an order: order.placed brings its lines. */
+export type OrderNews = { input: 'placed'; lines: Line[] } | { input: Exclude<HoldInput, `placed${string}`> }
+
+// The largest quantity an event line may carry (the catalog's Quantity). Lines of one product are
+// summed, so an order could ask for more; it is rejected rather than announced with an invalid event.
+const MAX_LINE_QUANTITY = 1_000_000
+
+export class Reservations {
+  /** How many events each (state, input) pair has ignored since the service started. */
+  private readonly ignored = new Map<string, number>()
+
+  constructor(private readonly log: Logger) {}
+
+  /** Moves the order's hold as holds.ts says for its state and this news, or ignores the news. */
+  apply(t: T, orderId: string, news: OrderNews, reason: string): void {
+    const held = t.db.select().from(orderHolds).where(eq(orderHolds.orderId, orderId)).get()
+    const state: TableState = held?.state ?? 'none'
+    const order = news.input === 'placed' ? check(t, news.lines) : null
+    const input: HoldInput = order ? (order.rejections.length > 0 ? 'placed_short' : 'placed') : news.input
+    const move = transition(state, input)
+    if (!move) {
+      this.ignore(t, { orderId, state, input, event: reason })
+      return
+    }
+    if (move.to === state && move.effects.length === 0) return
+
+    const now = Date.now()
+    t.db
+      .insert(orderHolds)
+      .values({ orderId, state: move.to, updatedAt: now })
+      .onConflictDoUpdate({ target: orderHolds.orderId, set: { state: move.to, updatedAt: now } })
+      .run()
+    const changes: Changes = new Map()
+    for (const effect of move.effects) {
+      if (effect === 'reserve') reserve(t, orderId, (order as CheckedOrder).lines, changes, now)
+      else if (effect === 'reject') {
+        const reasons = (order as CheckedOrder).rejections
+        t.publish('stock.rejected', { orderId, reasons }, { subject: orderId })
+      } else endHold(t, orderId, effect, changes)
+    }
+    announce(t, changes, reason)
+  }
+
+  private ignore(t: T, about: { orderId: string; state: TableState; input: HoldInput; event: string }) {
+    // Counted once the event is recorded as handled: an attempt that rolled back ignored nothing.
+    t.afterCommit(() => {
+      const pair = `${about.state} x ${about.input}`
+      const ignored = (this.ignored.get(pair) ?? 0) + 1
+      this.ignored.set(pair, ignored)
+      this.log.warn({ ...about, ignored }, 'order event ignored: no transition from this hold')
+    })
+  }
+}
+
+/** An order.placed's lines summed per product: those that can be held, and why the others cannot. */
+interface CheckedOrder {
+  lines: { line: Line; item: ItemRow }[]
+  rejections: Rejection[]
+}
+
+function check(t: T, lines: Line[]): CheckedOrder {
+  const checked: CheckedOrder = { lines: [], rejections: [] }
+  for (const line of merge(lines)) {
+    const item = itemIn(t.db, line.productId)
+    const requested = Math.min(line.quantity, MAX_LINE_QUANTITY)
+    const refuse = (reason: Rejection['reason'], available: number) =>
+      checked.rejections.push({ productId: line.productId, reason, requested, available })
+    if (!item) refuse('unknown_product', 0)
+    else if (item.discontinued) refuse('discontinued', 0)
+    else if (line.quantity > availableOf(item) || line.quantity > MAX_LINE_QUANTITY)
+      refuse('insufficient_stock', availableOf(item))
+    else checked.lines.push({ line, item })
+  }
+  return checked
+}
+
+/** Lines of the same product summed, in product order: one reservation row per (order, product). */
+function merge(lines: Line[]): Line[] {
+  const sums = new Map<string, number>()
+  for (const l of lines) sums.set(l.productId, (sums.get(l.productId) ?? 0) + l.quantity)
+  return [...sums]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([productId, quantity]) => ({ productId, quantity }))
+}
+
+/** Holds every line: reserved rises, on hand stays; stock.reserved. */
+function reserve(t: T, orderId: string, lines: CheckedOrder['lines'], changes: Changes, now: number) {
+  for (const { line, item } of lines) {
+    track(
+      changes,
+      item,
+      update(t, line.productId, { reserved: sql`${stockItems.reserved} + ${line.quantity}` }),
+    )
+  }
+  const held = lines.map(({ line }) => line)
+  t.db
+    .insert(reservations)
+    .values(held.map((l) => ({ orderId, productId: l.productId, quantity: l.quantity, createdAt: now })))
+    .run()
+  t.publish('stock.reserved', { orderId, lines: held }, { subject: orderId })
+}
+
+/** Ends what an order holds: back on the shelf (releaseHold) or off it for good (shipHold). */
+function endHold(t: T, orderId: string, how: 'releaseHold' | 'shipHold', changes: Changes) {
+  const held = t.db
+    .select({ productId: reservations.productId, quantity: reservations.quantity })
+    .from(reservations)
+    .where(eq(reservations.orderId, orderId))
+    .orderBy(asc(reservations.productId))
+    .all()
+  for (const { productId, quantity } of held) {
+    const before = changes.get(productId)?.after ?? itemIn(t.db, productId)
+    const reserved = sql`${stockItems.reserved} - ${quantity}`
+    const after =
+      how === 'shipHold'
+        ? update(t, productId, { reserved, onHand: sql`${stockItems.onHand} - ${quantity}` })
+        : update(t, productId, { reserved })
+    track(changes, before, after)
+  }
+  t.db.delete(reservations).where(eq(reservations.orderId, orderId)).run()
+  if (held.length === 0) return
+  const type = how === 'shipHold' ? 'stock.committed' : 'stock.released'
+  t.publish(type, { orderId, lines: held }, { subject: orderId })
+}
