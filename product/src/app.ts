@@ -109,7 +109,7 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
             }),
           ),
           inStock: Type.Optional(Type.Boolean({ description: 'true: available > 0; false: sold out' })),
-          sort: Type.Optional(Type.Union(sorts.map((s) => Type.Literal(s)))),
+          sort: Type.Optional(LiteralUnion(sorts)),
         }),
         response: { 200: PageAnswer(Product) },
         detail: {

@@ -1,6 +1,7 @@
 import { type Static, type TObject, type TProperties, type TSchema, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { ORIGIN_LIST_PATTERN } from './cors.ts'
+import { LiteralUnion } from './events/enums.ts'
 import { logLevels } from './log.ts'
 import { choices } from './value-errors.ts'
 
@@ -9,10 +10,7 @@ export const BaseConfig = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], {
     default: 'development',
   }),
-  LOG_LEVEL: Type.Union(
-    logLevels.map((l) => Type.Literal(l)),
-    { default: 'info' },
-  ),
+  LOG_LEVEL: LiteralUnion(logLevels, { default: 'info' }),
   /** Pretty log lines; defaults to on in development on a terminal. */
   LOG_PRETTY: Type.Optional(Type.Boolean()),
   /** Where SQLite files (and, in embedded mode, keys and mail) live. */
