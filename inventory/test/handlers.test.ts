@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { createEvent, type Event, type EventData } from '@mart/shared'
-import { collect, waitFor } from '@mart/shared/testing'
+import { collect, type SendStep, waitFor } from '@mart/shared/testing'
 import { type InventoryHarness, paid, placed, product, ref, startInventory } from './support.ts'
 
 let h: InventoryHarness
@@ -192,13 +192,14 @@ describe('reservations', () => {
         ]),
         'o1',
       ])
-      const data =
+      const step = (
         type === 'order.cancelled'
-          ? { ...ref('o1'), reason: 'user cancelled' }
+          ? [type, { ...ref('o1'), reason: 'user cancelled' }, 'o1']
           : type === 'order.rejected'
-            ? { ...ref('o1'), reasons: [] }
-            : ref('o1')
-      await h.apply([type, data, 'o1'], [type, data, 'o1'])
+            ? [type, { ...ref('o1'), reasons: [] }, 'o1']
+            : [type, ref('o1'), 'o1']
+      ) as SendStep
+      await h.apply(step, step)
       expect(h.item('a')).toMatchObject({ onHand: 10, reserved: 0 })
       expect(h.item('b')).toMatchObject({ onHand: 3, reserved: 0 })
       expect(h.reservationsOf('o1')).toEqual([])

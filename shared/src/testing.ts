@@ -232,6 +232,9 @@ export interface HarnessOptions {
   log?: Logger
 }
 
+/** One event for `apply`: its type, its data and its subject. */
+export type SendStep = { [T in EventType]: [type: T, data: EventData<T>, subject: string] }[EventType]
+
 /** A raw message's event id, when it has one (a test may send what is not even JSON). */
 function eventIdOf(value: string): string | undefined {
   try {
@@ -300,6 +303,11 @@ export async function startHarness<S extends Schema, CS extends TObject>(
     env: { NODE_ENV: 'test', DATA_DIR: tmp.dir, ...opts.env },
     bus: tracked,
     log: opts.log ?? logs.log,
+  }).catch(async (err) => {
+    await observer.close()
+    if (!opts.bus) await bus.close()
+    tmp.cleanup()
+    throw err
   })
 
   /** Publishes an event the way its producer's relay would (keyed by its subject); answers it. */
@@ -325,10 +333,10 @@ export async function startHarness<S extends Schema, CS extends TObject>(
     )
 
   /** Sends events one after the other, each handled before the next goes; answers them. */
-  async function apply(...steps: [EventType, unknown, string][]): Promise<Event[]> {
+  async function apply(...steps: SendStep[]): Promise<Event[]> {
     const sent: Event[] = []
     for (const [type, data, subject] of steps) {
-      const e = await send(type, data as never, subject)
+      const e = await send(type, data as EventData<typeof type>, subject)
       await settled(e)
       sent.push(e)
     }

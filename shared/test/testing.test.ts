@@ -1,7 +1,7 @@
 // The service harness every service's tests start from: what it promises a test about the service
 // it runs, checked on the demo service (publishes product.events and consumes its own product.created).
 import { afterEach, describe, expect, test } from 'bun:test'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { dlqHeaders, MemoryBus, sleep, verifierFromConfig } from '../src/index.ts'
 import {
   capturedLogger,
@@ -46,6 +46,20 @@ describe('the service harness', () => {
     await h.stop()
     expect(existsSync(`${tmp.dir}/product.db`)).toBe(true)
     expect(bus.isReady()).toBe(true)
+  })
+
+  test('a service that fails to start leaves no temporary directory behind', async () => {
+    const own = tempDir()
+    cleanups.push(() => own.cleanup())
+    const before = process.env.TMPDIR
+    process.env.TMPDIR = own.dir
+    try {
+      await expect(startHarness(definition, { env: { LOG_LEVEL: 'loud' } })).rejects.toThrow(/LOG_LEVEL/)
+    } finally {
+      if (before === undefined) delete process.env.TMPDIR
+      else process.env.TMPDIR = before
+    }
+    expect(readdirSync(own.dir)).toEqual([])
   })
 
   test('an event sent as its producer would is handled by the service: every copy, applied once', async () => {
