@@ -158,11 +158,11 @@ describe('stock read model', () => {
     expect(await stockOf(a.id)).toEqual({ status: 'in_stock', available: 6 })
   })
 
-  test('the product follows inventory within one round trip over the bus', async () => {
+  test('the product follows inventory over the bus', async () => {
     const a = await p.create({ initialStock: 4 })
-    const started = performance.now()
     await p.adjustStock(a.id, { available: 2, onHand: 2, status: 'low_stock' })
-    await waitFor(async () => (await stockOf(a.id)).available === 2, 'stock followed', 1000)
-    expect(performance.now() - started).toBeLessThan(1000)
+    // How fast is bench:bus's to measure; a test only says that it arrives.
+    await waitFor(async () => (await stockOf(a.id)).available === 2, 'stock followed')
+    expect(await stockOf(a.id)).toEqual({ status: 'low_stock', available: 2 })
   })
 })
