@@ -58,6 +58,10 @@ export function createLogger(opts: LogOptions): Logger {
 }
 
 /** Serializes an error for a log line: name, message and stack stay inside the service. */
+/** An error's message alone, never its stack, cut to `max` characters: what may be stored or shown. */
+export const errorMessage = (err: unknown, max = 2000): string =>
+  (err instanceof Error ? err.message : String(err)).slice(0, max)
+
 export const errorFields = (err: unknown) =>
   err instanceof Error
     ? { err: { type: err.name, message: err.message, stack: err.stack } }

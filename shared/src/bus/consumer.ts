@@ -13,7 +13,7 @@ import {
   parseMessage,
   validateEvent,
 } from '../events/index.ts'
-import { errorFields } from '../log.ts'
+import { errorFields, errorMessage } from '../log.ts'
 import { type Backoff, backoffDelay, sleep } from '../retry.ts'
 import { childTraceparent } from '../trace.ts'
 import type { Bus, Delivery, Subscription } from './types.ts'
@@ -80,7 +80,7 @@ export function consume<S extends Schema>(opts: ConsumeOptions<S>): Promise<Subs
   const log = opts.log.child({ group })
 
   async function deadLetter(d: Delivery, err: unknown, reason: 'invalid' | 'failed', attempts: number) {
-    const message = err instanceof Error ? err.message : String(err)
+    const message = errorMessage(err)
     await bus.publish([
       {
         topic: dlqTopic(d.topic),
@@ -88,7 +88,7 @@ export function consume<S extends Schema>(opts: ConsumeOptions<S>): Promise<Subs
         value: d.value,
         headers: {
           ...d.headers,
-          [dlqHeaders.error]: message.slice(0, 2000),
+          [dlqHeaders.error]: message,
           [dlqHeaders.reason]: reason,
           [dlqHeaders.group]: group,
           [dlqHeaders.topic]: d.topic,

@@ -4,6 +4,7 @@ import type { Store } from '../db/open.ts'
 import { type OutboxRow, outboxStatements } from '../db/outbox.ts'
 import { errorFields } from '../log.ts'
 import { backoffDelay, sleep } from '../retry.ts'
+import { Wakeup } from '../wakeup.ts'
 import type { Bus, BusMessage } from './types.ts'
 
 export interface RelayOptions {
@@ -32,13 +33,9 @@ export class OutboxRelay {
   private readonly pollMs: number
   private running = false
   private loop: Promise<void> | null = null
-  private wakeUp: (() => void) | null = null
-  private pendingWake = false
+  private readonly wakeup = new Wakeup()
+  private readonly wake = this.wakeup.wake
   private purgeTimer: ReturnType<typeof setInterval> | null = null
-  private readonly wake = () => {
-    this.pendingWake = true
-    this.wakeUp?.()
-  }
 
   constructor(
     private readonly store: Store,
@@ -98,10 +95,9 @@ export class OutboxRelay {
     const st = outboxStatements(this.store)
     let failures = 0
     while (this.running) {
-      this.pendingWake = false
       const rows = st.pending.all(this.batchSize)
       if (rows.length === 0) {
-        await this.idle()
+        await this.wakeup.sleep(this.pollMs)
         continue
       }
       try {
@@ -118,20 +114,6 @@ export class OutboxRelay {
         await sleep(delay)
       }
     }
-  }
-
-  private idle(): Promise<void> {
-    if (this.pendingWake || !this.running) return Promise.resolve()
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, this.pollMs)
-      this.wakeUp = done
-      function done() {
-        clearTimeout(timer)
-        resolve()
-      }
-    }).then(() => {
-      this.wakeUp = null
-    })
   }
 }
 
