@@ -9,6 +9,7 @@ import {
   encodeEvent,
   eventHeaders,
 } from '../events/index.ts'
+import { cancelJob, type ScheduleOptions, scheduleJob } from '../jobs/schedule.ts'
 import { perStore, type Schema, type Store } from './open.ts'
 
 export interface PublishOptions extends Partial<EventContext> {
@@ -16,13 +17,21 @@ export interface PublishOptions extends Partial<EventContext> {
   subject: string
 }
 
-/** What a transaction callback gets: the database and a way to stage events in the same commit. */
+/** What a transaction callback gets: the database, and ways to stage events and jobs in the same commit. */
 export interface Tx<S extends Schema = Schema> {
   db: BetterSQLite3Database<S>
   /** Validates and stages an event; it is published only if the transaction commits. */
   publish<T extends EventType>(type: T, data: EventData<T>, opts: PublishOptions): Event<T>
   /** Runs `fn` once the transaction has committed (never if it rolls back): for in-memory state that mirrors rows. */
   afterCommit(fn: () => void): void
+  /**
+   * Schedules a durable job of one of the service's kinds; it exists only if this transaction
+   * commits. False (and nothing changed) when job (kind, key) is already scheduled or running; a
+   * done or dead one is scheduled anew.
+   */
+  schedule(kind: string, job: ScheduleOptions): boolean
+  /** Removes job (kind, key) unless it has finished: it never runs, or its outcome is not recorded. */
+  cancelJob(kind: string, key: string): boolean
 }
 
 export interface OutboxRow {
@@ -67,6 +76,8 @@ export function tx<S extends Schema, R>(
   const t: Tx<S> = {
     db: store.db,
     afterCommit: (fn) => void committed.push(fn),
+    schedule: (kind, job) => scheduleJob(store as Store, t.afterCommit, kind, job),
+    cancelJob: (kind, key) => cancelJob(store as Store, kind, key),
     publish(type, data, opts) {
       const event = createEvent({
         type,

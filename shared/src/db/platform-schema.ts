@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
-import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import { check, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import { jobStates } from '../jobs/state.ts'
 
 /**
  * Events staged in the same transaction as the domain write that caused them. `seq` gives the
@@ -47,4 +48,34 @@ export const revocations = sqliteTable(
     expiresAt: integer('expires_at').notNull(),
   },
   (t) => [index('mart_revocations_expires_at').on(t.expiresAt)],
+)
+
+/**
+ * Durable jobs (`t.schedule`): one row per (kind, key), which is what makes scheduling idempotent.
+ * Times are ms since the epoch. A `running` row belongs to the runner that leased it until
+ * `lease_until`; past that it is due again (its runner died). `attempts` counts the leases taken,
+ * and a runner writes a job's outcome only while `attempts` is still the one it leased it with.
+ */
+export const jobs = sqliteTable(
+  'mart_jobs',
+  {
+    kind: text('kind').notNull(),
+    key: text('key').notNull(),
+    state: text('state', { enum: jobStates }).notNull(),
+    runAt: integer('run_at').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    leaseUntil: integer('lease_until'),
+    /** The job's data as JSON; NULL for a kind without data. */
+    data: text('data'),
+    /** Message of the last failure (bounded, no stack). */
+    lastError: text('last_error'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.kind, t.key] }),
+    index('mart_jobs_state_run_at').on(t.state, t.runAt),
+    check('mart_jobs_state', sql`${t.state} IN ${sql.raw(`(${jobStates.map((s) => `'${s}'`).join(', ')})`)}`),
+    check('mart_jobs_attempts', sql`${t.attempts} >= 0`),
+  ],
 )

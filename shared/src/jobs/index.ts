@@ -1,0 +1,5 @@
+export * from './kinds.ts'
+export * from './runner.ts'
+export type { ScheduleOptions } from './schedule.ts'
+export * from './state.ts'
+export type { JobRecord } from './statements.ts'
