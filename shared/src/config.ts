@@ -39,6 +39,12 @@ export const BaseConfig = Type.Object({
   SQLITE_CHECKPOINT_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 250 }),
   OUTBOX_RETENTION_HOURS: Type.Number({ exclusiveMinimum: 0, default: 168 }),
   INBOX_RETENTION_HOURS: Type.Number({ exclusiveMinimum: 0, default: 168 }),
+  /** Jobs a service runs at once. */
+  JOBS_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
+  /** How long a picked job is its runner's; renewed while it runs. A job whose process died runs again after it. */
+  JOBS_LEASE_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }),
+  /** How long done jobs are kept. */
+  JOBS_RETENTION_HOURS: Type.Number({ exclusiveMinimum: 0, default: 168 }),
   /** How long a stopping service waits for in-flight work before it exits anyway. */
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 120_000, default: 10_000 }),
 })

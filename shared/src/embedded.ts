@@ -5,7 +5,7 @@ import { MemoryBus } from './bus/memory.ts'
 import { ConfigError, checkServiceConfigs, loadConfig, serviceConfig } from './config.ts'
 import { problemOf } from './errors.ts'
 import { GATEWAY_PORT, routeFor, type ServiceName } from './gateway.ts'
-import { problemResponse } from './http.ts'
+import { figuresOf, problemResponse } from './http.ts'
 import { PARSER_BODY_LIMIT, raiseParserLimits } from './http-limits.ts'
 import { exitOnSignal, type RunningService, type ServiceDefinition, startService } from './lifecycle.ts'
 import { createLogger, errorFields, type Logger } from './log.ts'
@@ -97,8 +97,9 @@ export async function startEmbedded(defs: AnyDefinition[], opts: EmbeddedOptions
     if (url.pathname === '/health') return Response.json({ status: 'ok' })
     if (url.pathname === '/ready') {
       const notReady = running.filter((s) => !s.ready()).map((s) => s.name)
+      const services = Object.fromEntries(running.map((s) => [s.name, figuresOf(s.ready)]))
       return Response.json(
-        { status: notReady.length ? 'not ready' : 'ready', notReady },
+        { status: notReady.length ? 'not ready' : 'ready', notReady, services },
         { status: notReady.length ? 503 : 200 },
       )
     }

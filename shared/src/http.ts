@@ -20,13 +20,32 @@ import { clientAddress } from './rate-limit.ts'
 import { type TraceContext, traceFrom } from './trace.ts'
 import { messageOf } from './value-errors.ts'
 
+/**
+ * Whether a service can do all its work now (database open, bus connected). The platform's own
+ * also carries `figures()`, the backlog `/ready` shows beside its answer (due and dead jobs, unsent
+ * events); a service passes it through to createHttpApp as it got it.
+ */
+export interface Readiness {
+  (): boolean
+  figures?: () => object
+}
+
+/** What `ready.figures()` answers, or nothing if it cannot (the database is closing): /ready never fails on it. */
+export function figuresOf(ready: Readiness): object {
+  try {
+    return ready.figures?.() ?? {}
+  } catch {
+    return {}
+  }
+}
+
 export interface HttpAppOptions {
   service: string
   log: Logger
   /** Largest accepted request body in bytes (413 beyond it). */
   bodyLimit: number
-  /** `/ready` answers 200 only while this holds (database open, bus connected). */
-  ready: () => boolean
+  /** `/ready` answers 200 only while this holds; its figures go in the body either way. */
+  ready: Readiness
   title?: string
   description?: string
   version?: string
@@ -265,7 +284,9 @@ export function createHttpApp(opts: HttpAppOptions) {
     .get(
       '/ready',
       ({ request }) =>
-        opts.ready() ? { status: 'ready' as const } : fail(request, problemOf('unavailable', 'not ready')),
+        opts.ready()
+          ? { status: 'ready' as const, ...figuresOf(opts.ready) }
+          : fail(request, { ...problemOf('unavailable', 'not ready'), ...figuresOf(opts.ready) }),
       { detail: { hide: true } },
     )
   return app

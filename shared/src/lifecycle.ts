@@ -10,6 +10,9 @@ import { type BaseConfig, loadConfig } from './config.ts'
 import { checkConsumes } from './consumes.ts'
 import { openStore, type Schema, type Store } from './db/open.ts'
 import { dlqTopic, type EventType, type Topic } from './events/index.ts'
+import type { Readiness } from './http.ts'
+import type { JobKinds } from './jobs/kinds.ts'
+import { JobRunner } from './jobs/runner.ts'
 import { createLogger, errorFields, type Logger } from './log.ts'
 import { backoffDelay, sleep } from './retry.ts'
 import { Revocations } from './revocations.ts'
@@ -26,13 +29,24 @@ export interface ServiceRuntime<S extends Schema, C extends BaseConfig> {
   /** Whose older tokens this service refuses; the platform feeds it from user.sessions_revoked. */
   revocations: Revocations
   /** True while the service can do all its work: database open and bus set up and connected. */
-  ready(): boolean
+  ready: ServiceReadiness
 }
 
-/** What a service builds: its routes, its event handlers and anything of its own to stop. */
+/** The backlog `/ready` shows: jobs due (or whose runner died) and dead, events not yet published. */
+export interface ServiceFigures {
+  jobs: { due: number; dead: number }
+  outbox: { pending: number }
+}
+
+/** A service's readiness, with its figures (pass it to createHttpApp as it is). */
+export type ServiceReadiness = Readiness & { figures(): ServiceFigures }
+
+/** What a service builds: its routes, its event handlers, its job kinds and anything of its own to stop. */
 export interface ServiceParts<S extends Schema> {
   app: AnyElysia
   handlers?: Handlers<S>
+  /** The kinds of durable job it schedules with `t.schedule(kind, ...)`, by name. */
+  jobs?: JobKinds<S>
   stop?: () => Promise<void> | void
 }
 
@@ -61,8 +75,9 @@ export interface RunningService<S extends Schema = Schema> {
   store: Store<S>
   bus: Bus
   relay: OutboxRelay
-  ready(): boolean
-  /** Drains handlers, flushes the outbox and closes the bus (if it owns it) and the database. */
+  jobs: JobRunner
+  ready: ServiceReadiness
+  /** Drains handlers and jobs, flushes the outbox and closes the bus (if it owns it) and the database. */
   stop(): Promise<void>
 }
 
@@ -106,7 +121,10 @@ export async function startService<S extends Schema, CS extends TObject>(
   let stopping = false
   const stopped = new AbortController()
   let subscription: Subscription | null = null
-  const ready = () => !stopping && busSetUp && bus.isReady()
+  const ready: ServiceReadiness = Object.assign(() => !stopping && busSetUp && bus.isReady(), {
+    // Asked by /ready, once the service is built.
+    figures: (): ServiceFigures => ({ jobs: runner.figures(), outbox: { pending: relay.pending() } }),
+  })
   // Every service refuses the tokens the user service revokes, within one bus round trip.
   const revocations = new Revocations(store)
   const pruneRevocations = setInterval(() => revocations.prune(), 600_000)
@@ -124,6 +142,11 @@ export async function startService<S extends Schema, CS extends TObject>(
   }
   const handlers = combineHandlers(revocations.handlers as Handlers<S>, parts.handlers ?? {})
   const consumed = topicsOf(handlers as Handlers<Schema>)
+  const runner = new JobRunner(store, (parts.jobs ?? {}) as JobKinds, log.child({ component: 'jobs' }), {
+    concurrency: config.JOBS_CONCURRENCY,
+    leaseMs: config.JOBS_LEASE_SECONDS * 1000,
+    retentionMs: config.JOBS_RETENTION_HOURS * 3_600_000,
+  })
 
   async function setUpBus() {
     for (let attempt = 1; !stopping; attempt++) {
@@ -132,6 +155,8 @@ export async function startService<S extends Schema, CS extends TObject>(
         await bus.ensureTopics([...new Set([...def.publishes, ...consumed].flatMap((t) => [t, dlqTopic(t)]))])
         relay.start()
         if (!stopping) subscription = await consume({ bus, store, group: def.name, handlers, log })
+        // Jobs may publish: they start once the relay does.
+        if (!stopping) runner.start()
         busSetUp = true
         return
       } catch (err) {
@@ -155,13 +180,15 @@ export async function startService<S extends Schema, CS extends TObject>(
     store,
     bus,
     relay,
+    jobs: runner,
     ready,
     async stop() {
       stopping = true
       stopped.abort()
       clearInterval(pruneRevocations)
       await settingUp
-      await subscription?.close()
+      // Half the shutdown time at most for running jobs: the rest is for flushing what they published.
+      await Promise.all([subscription?.close(), runner.stop(config.SHUTDOWN_TIMEOUT_MS / 2)])
       await parts.stop?.()
       await relay.stop()
       if (!opts.bus) await bus.close()

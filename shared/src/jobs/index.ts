@@ -1,3 +1,4 @@
+export * from './admin.ts'
 export * from './kinds.ts'
 export * from './runner.ts'
 export type { ScheduleOptions } from './schedule.ts'

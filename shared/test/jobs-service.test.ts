@@ -1,0 +1,220 @@
+// Jobs in a service the platform runs: handlers schedule them from events (delivered twice), the
+// runner runs them, /ready shows the backlog without going down over a dead job, and SIGTERM lets
+// the running job finish (or leaves it for the restart) and picks no other.
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { join } from 'node:path'
+import {
+  createEvent,
+  type Event,
+  type EventType,
+  encodeEvent,
+  MemoryBus,
+  openJobsDatabase,
+  openStore,
+  type RunningService,
+  retryJob,
+  startEmbedded,
+  startService,
+} from '../src/index.ts'
+import { sampleProduct, tempDir, testLogger, waitFor } from '../src/testing.ts'
+import { COUNT_DELAY_MS, definition } from './fixtures/jobs-service.ts'
+import { jobIn, jobOf, outsideLines } from './support/jobs.ts'
+
+let tmp: ReturnType<typeof tempDir>
+beforeEach(() => {
+  tmp = tempDir()
+})
+afterEach(() => tmp.cleanup())
+
+const publish = (bus: MemoryBus, event: Event) =>
+  bus.publish([{ topic: 'product.events', key: event.subject, value: encodeEvent(event), headers: {} }])
+
+const productEvent = <T extends EventType>(type: T, data: Event<T>['data']) =>
+  createEvent({ type, data, subject: 'p1', source: 'product' }) as Event
+
+describe('a service with jobs', () => {
+  let svc: RunningService
+  let bus: MemoryBus
+  beforeEach(async () => {
+    bus = new MemoryBus({ duplicateDelivery: true })
+    svc = await startService(definition, { env: { DATA_DIR: tmp.dir }, bus, log: testLogger('order') })
+  })
+  afterEach(async () => {
+    await svc.stop()
+    await bus.close()
+  })
+
+  const handled = () =>
+    (
+      svc.store.sqlite.prepare("SELECT count(*) AS n FROM mart_inbox WHERE consumer = 'order'").get() as {
+        n: number
+      }
+    ).n
+
+  test('two events delivered twice schedule the job once; it runs once', async () => {
+    const created = productEvent('product.created', sampleProduct('p1'))
+    await publish(bus, created)
+    await publish(bus, productEvent('product.updated', { ...sampleProduct('p1'), changed: ['name'] }))
+    await waitFor(() => handled() === 2, 'both events handled')
+    expect(svc.store.sqlite.prepare('SELECT kind, key FROM mart_jobs').all()).toEqual([
+      { kind: 'stock.count', key: 'p1' },
+    ])
+    // The second schedule changed nothing: the job is due when the first asked.
+    expect(jobOf(svc.store, 'stock.count', 'p1')).toMatchObject({
+      state: 'scheduled',
+      attempts: 0,
+      runAt: Date.parse(created.occurredAt) + COUNT_DELAY_MS,
+    })
+
+    // Made due now from outside the process, as `bun run jobs retry` does: the runner sees it.
+    const db = openJobsDatabase(svc.store.file)
+    expect(retryJob(db, 'stock.count', 'p1')).toBe(true)
+    db.close()
+    await jobIn(svc.store, 'stock.count', 'p1', 'done')
+    expect(svc.store.sqlite.prepare('SELECT kind, key FROM recorded').all()).toEqual([
+      { kind: 'stock.count', key: 'p1' },
+    ])
+  })
+
+  test('/ready shows due and dead jobs and unsent events, and stays ready with a dead job', async () => {
+    const ready = async () => {
+      const res = await svc.app.handle(new Request('http://order.mart.test/ready'))
+      return { status: res.status, body: await res.json() }
+    }
+    expect(await ready()).toEqual({
+      status: 200,
+      body: { status: 'ready', jobs: { due: 0, dead: 0 }, outbox: { pending: 0 } },
+    })
+    // A job of a kind the service no longer has: dead as soon as the runner sees it.
+    const now = Date.now()
+    svc.store.sqlite
+      .prepare(
+        "INSERT INTO mart_jobs (kind, key, state, run_at, attempts, created_at, updated_at) VALUES ('order.remind', 'o1', 'scheduled', ?, 0, ?, ?)",
+      )
+      .run(now, now, now)
+    await jobIn(svc.store, 'order.remind', 'o1', 'dead')
+    expect(await ready()).toEqual({
+      status: 200,
+      body: { status: 'ready', jobs: { due: 0, dead: 1 }, outbox: { pending: 0 } },
+    })
+  })
+})
+
+test('the embedded /ready shows each service its figures', async () => {
+  const mart = await startEmbedded([definition], { env: { DATA_DIR: tmp.dir }, port: 0, log: testLogger() })
+  try {
+    const res = await fetch(`${mart.url}/ready`)
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({
+      status: 'ready',
+      notReady: [],
+      services: { order: { jobs: { due: 0, dead: 0 }, outbox: { pending: 0 } } },
+    })
+  } finally {
+    await mart.stop()
+  }
+})
+
+describe('SIGTERM', () => {
+  /** The fixture service as its own process, on its own bus; answers its URL and its log lines. */
+  async function spawnService(env: Record<string, string>) {
+    const child = Bun.spawn(['bun', join(import.meta.dir, 'fixtures', 'jobs-service.ts')], {
+      env: {
+        ...process.env,
+        DATA_DIR: tmp.dir,
+        PORT: '0',
+        KAFKA_BROKERS: '',
+        LOG_LEVEL: 'info',
+        LOG_PRETTY: 'false',
+        ...env,
+      },
+      stdout: 'pipe',
+      stderr: 'inherit',
+    })
+    const lines: Record<string, unknown>[] = []
+    const reading = (async () => {
+      const decoder = new TextDecoder()
+      for await (const chunk of child.stdout) {
+        for (const l of decoder.decode(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l))
+      }
+    })()
+    const listening = await waitFor(
+      () => lines.find((l) => l.msg === 'order listening'),
+      'the service to listen',
+    )
+    const url = listening.url as string
+    const call = async (key: string, ms: number) => {
+      const res = await fetch(`${url}/api/orders/calls`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ key, ms }),
+      })
+      expect(res.status).toBe(202)
+    }
+    const stop = async () => {
+      child.kill('SIGTERM')
+      const code = await child.exited
+      await reading
+      return code
+    }
+    return { call, stop, lines }
+  }
+
+  const outside = () => outsideLines(join(tmp.dir, 'outside.log'))
+  const store = () => openStore({ file: join(tmp.dir, 'order.db'), source: 'order' })
+
+  test('the running job finishes and no new one is picked; the waiting one runs after the restart', async () => {
+    const svc = await spawnService({ JOBS_CONCURRENCY: '1' })
+    await svc.call('first', 1500)
+    await svc.call('second', 0)
+    await waitFor(() => outside().includes('started first'), 'the first job to start')
+    expect(await svc.stop()).toBe(0)
+    expect(svc.lines.map((l) => l.msg)).toContain('stopped')
+    expect(outside()).toEqual(['started first', 'performed first'])
+    const db = store()
+    expect(jobOf(db, 'outside.call', 'first')).toMatchObject({ state: 'done', attempts: 1 })
+    expect(jobOf(db, 'outside.call', 'second')).toMatchObject({ state: 'scheduled', attempts: 0 })
+    db.close()
+
+    const restarted = await startService(definition, {
+      env: { DATA_DIR: tmp.dir },
+      bus: new MemoryBus(),
+      log: testLogger('order'),
+    })
+    await jobIn(restarted.store, 'outside.call', 'second', 'done')
+    await restarted.stop()
+    expect(outside()).toEqual(['started first', 'performed first', 'started second', 'performed second'])
+  })
+
+  test('a job still running at the shutdown timeout is left, and runs again once its lease expires', async () => {
+    const svc = await spawnService({ JOBS_LEASE_SECONDS: '1', SHUTDOWN_TIMEOUT_MS: '2000' })
+    await svc.call('slow', 60_000)
+    await waitFor(() => outside().includes('started slow'), 'the job to start')
+    expect(await svc.stop()).toBe(0)
+    expect(
+      svc.lines.find(
+        (l) => l.msg === 'jobs still running at shutdown; they run again once their lease expires',
+      ),
+    ).toMatchObject({
+      level: 40,
+      jobs: [{ kind: 'outside.call', key: 'slow' }],
+    })
+    expect(outside()).toEqual(['started slow'])
+    let restarted: RunningService | undefined
+    try {
+      restarted = await startService(definition, {
+        env: { DATA_DIR: tmp.dir },
+        bus: new MemoryBus(),
+        log: testLogger('order'),
+      })
+      await jobIn(restarted.store, 'outside.call', 'slow', 'done')
+      expect(jobOf(restarted.store, 'outside.call', 'slow')?.attempts).toBe(2)
+      expect(restarted.store.sqlite.prepare('SELECT kind, key FROM recorded').all()).toEqual([
+        { kind: 'outside.call', key: 'slow' },
+      ])
+    } finally {
+      await restarted?.stop()
+    }
+    expect(outside()).toEqual(['started slow', 'started slow', 'performed slow'])
+  })
+})
