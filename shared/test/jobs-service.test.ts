@@ -19,6 +19,7 @@ import {
 import { sampleProduct, tempDir, testLogger, waitFor } from '../src/testing.ts'
 import { COUNT_DELAY_MS, definition } from './fixtures/jobs-service.ts'
 import { jobIn, jobOf, outsideLines } from './support/jobs.ts'
+import { spawnStandalone } from './support/standalone.ts'
 
 let tmp: ReturnType<typeof tempDir>
 beforeEach(() => {
@@ -116,48 +117,18 @@ test('the embedded /ready shows each service its figures', async () => {
 })
 
 describe('SIGTERM', () => {
-  /** The fixture service as its own process, on its own bus; answers its URL and its log lines. */
+  /** The fixture service as its own process, on its own bus; `call` schedules an outside call. */
   async function spawnService(env: Record<string, string>) {
-    const child = Bun.spawn(['bun', join(import.meta.dir, 'fixtures', 'jobs-service.ts')], {
-      env: {
-        ...process.env,
-        DATA_DIR: tmp.dir,
-        PORT: '0',
-        KAFKA_BROKERS: '',
-        LOG_LEVEL: 'info',
-        LOG_PRETTY: 'false',
-        ...env,
-      },
-      stdout: 'pipe',
-      stderr: 'inherit',
-    })
-    const lines: Record<string, unknown>[] = []
-    const reading = (async () => {
-      const decoder = new TextDecoder()
-      for await (const chunk of child.stdout) {
-        for (const l of decoder.decode(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l))
-      }
-    })()
-    const listening = await waitFor(
-      () => lines.find((l) => l.msg === 'order listening'),
-      'the service to listen',
-    )
-    const url = listening.url as string
+    const svc = await spawnStandalone('jobs-service.ts', tmp.dir, env)
     const call = async (key: string, ms: number) => {
-      const res = await fetch(`${url}/api/orders/calls`, {
+      const res = await fetch(`${svc.url}/api/orders/calls`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ key, ms }),
       })
       expect(res.status).toBe(202)
     }
-    const stop = async () => {
-      child.kill('SIGTERM')
-      const code = await child.exited
-      await reading
-      return code
-    }
-    return { call, stop, lines }
+    return { call, stop: svc.terminate, lines: svc.lines }
   }
 
   const outside = () => outsideLines(join(tmp.dir, 'outside.log'))

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { MemoryBus, openStore, outboxStatements, startEmbedded, startService } from '../src/index.ts'
 import { tempDir, testLogger, waitFor } from '../src/testing.ts'
 import { definition } from './fixtures/demo-service.ts'
+import { spawnStandalone } from './support/standalone.ts'
 
 describe('embedded mode', () => {
   let tmp: ReturnType<typeof tempDir>
@@ -101,28 +102,7 @@ describe('standalone service', () => {
   afterEach(() => tmp.cleanup())
 
   test('on SIGTERM finishes in-flight requests, flushes the outbox and exits 0', async () => {
-    const child = Bun.spawn(['bun', join(import.meta.dir, 'fixtures', 'demo-service.ts')], {
-      env: {
-        ...process.env,
-        DATA_DIR: tmp.dir,
-        PORT: '0',
-        KAFKA_BROKERS: '',
-        LOG_LEVEL: 'info',
-        LOG_PRETTY: 'false',
-      },
-      stdout: 'pipe',
-      stderr: 'inherit',
-    })
-    const lines: string[] = []
-    const reader = (async () => {
-      const decoder = new TextDecoder()
-      for await (const chunk of child.stdout) lines.push(...decoder.decode(chunk).split('\n').filter(Boolean))
-    })()
-    const listening = await waitFor(
-      () => lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'product listening'),
-      'the service to listen',
-    )
-    const url = listening.url as string
+    const { url, lines, terminate } = await spawnStandalone('demo-service.ts', tmp.dir)
     const slow = fetch(`${url}/api/products/slow?ms=500`)
     await Bun.sleep(100)
     const created = await fetch(`${url}/api/products`, {
@@ -131,13 +111,12 @@ describe('standalone service', () => {
       body: JSON.stringify({ id: 'last' }),
     })
     expect(created.status).toBe(201)
-    child.kill('SIGTERM')
+    const exited = terminate()
     const res = await slow
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ slept: true })
-    expect(await child.exited).toBe(0)
-    await reader
-    expect(lines.map((l) => JSON.parse(l).msg)).toContain('stopped')
+    expect(await exited).toBe(0)
+    expect(lines.map((l) => l.msg)).toContain('stopped')
     const db = openStore({ file: join(tmp.dir, 'product.db'), source: 'product' })
     expect(outboxStatements(db).countPending.get()?.n).toBe(0)
     db.close()
