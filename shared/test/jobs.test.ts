@@ -1,7 +1,7 @@
 // Durable jobs on a real SQLite file with the real runner: scheduling in the caller's transaction,
 // the order and time jobs run in, retries, dead jobs and purging. A moved clock stands in for waiting.
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { t as types } from 'elysia'
+import { Type } from '@sinclair/typebox'
 import {
   declareJobs,
   defineJob,
@@ -84,7 +84,7 @@ describe('scheduling', () => {
     run(
       {
         'payment.reconcile': defineJob({
-          data: types.Object({ amount: types.Integer() }),
+          data: Type.Object({ amount: Type.Integer() }),
           retry: { attempts: 1, backoff: { initialMs: 1, maxMs: 1 } },
           async perform(job) {
             calls++
@@ -130,7 +130,7 @@ describe('scheduling', () => {
 
   test('an undeclared kind or data its schema refuses fails the whole transaction', () => {
     declareJobs(store, {
-      'order.expire': defineJob({ data: types.Object({ orderId: types.String() }), run: () => {} }),
+      'order.expire': defineJob({ data: Type.Object({ orderId: Type.String() }), run: () => {} }),
       'stock.recount': writes(),
     })
     const attempt = (fn: Parameters<typeof tx>[1]) => () =>
@@ -363,14 +363,14 @@ describe('running', () => {
 
   test('a job whose data no longer matches its schema, or whose kind is gone, is dead at once', async () => {
     const v1 = {
-      'order.expire': defineJob({ data: types.Object({ orderId: types.String() }), run: () => {} }),
+      'order.expire': defineJob({ data: Type.Object({ orderId: Type.String() }), run: () => {} }),
     }
     declareJobs(store, { ...v1, 'order.remind': writes() })
     tx(store, (t) => {
       t.schedule('order.expire', { key: 'o1', data: { orderId: 'o1' } })
       t.schedule('order.remind', { key: 'o1' })
     })
-    run({ 'order.expire': defineJob({ data: types.Object({ orderId: types.Integer() }), run: () => {} }) })
+    run({ 'order.expire': defineJob({ data: Type.Object({ orderId: Type.Integer() }), run: () => {} }) })
     expect((await jobIn(store, 'order.expire', 'o1', 'dead')).lastError).toStartWith(
       'invalid order.expire data: /orderId',
     )
