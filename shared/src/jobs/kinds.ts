@@ -60,7 +60,8 @@ export function defineJob(kind: JobKind): JobKind {
   return kind
 }
 
-// About half an hour of retries in all before a job is dead: 1 s doubling to 5 min, ten runs.
+// Ten runs before a job is dead, waiting 1 s doubling between them (capped at 5 min, never reached):
+// with jitter, 4 to 9 minutes of retries in all, enough for a provider's short outage.
 export const defaultJobRetry: RetryPolicy = { attempts: 10, backoff: { initialMs: 1000, maxMs: 300_000 } }
 
 /** A job whose data does not match its kind's schema: never retried. */
