@@ -4,10 +4,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import {
-  createEvent,
-  type Event,
-  type EventType,
-  encodeEvent,
   MemoryBus,
   openJobsDatabase,
   openStore,
@@ -16,7 +12,14 @@ import {
   startEmbedded,
   startService,
 } from '../src/index.ts'
-import { sampleProduct, tempDir, testLogger, waitFor } from '../src/testing.ts'
+import {
+  type ServiceHarness,
+  sampleProduct,
+  startHarness,
+  tempDir,
+  testLogger,
+  waitFor,
+} from '../src/testing.ts'
 import { COUNT_DELAY_MS, definition } from './fixtures/jobs-service.ts'
 import { jobIn, jobOf, outsideLines } from './support/jobs.ts'
 import { spawnStandalone } from './support/standalone.ts'
@@ -27,60 +30,43 @@ beforeEach(() => {
 })
 afterEach(() => tmp.cleanup())
 
-const publish = (bus: MemoryBus, event: Event) =>
-  bus.publish([{ topic: 'product.events', key: event.subject, value: encodeEvent(event), headers: {} }])
-
-const productEvent = <T extends EventType>(type: T, data: Event<T>['data']) =>
-  createEvent({ type, data, subject: 'p1', source: 'product' }) as Event
-
 describe('a service with jobs', () => {
-  let svc: RunningService
-  let bus: MemoryBus
+  let h: ServiceHarness
   beforeEach(async () => {
-    bus = new MemoryBus({ duplicateDelivery: true })
-    svc = await startService(definition, { env: { DATA_DIR: tmp.dir }, bus, log: testLogger('order') })
+    h = await startHarness(definition)
   })
-  afterEach(async () => {
-    await svc.stop()
-    await bus.close()
-  })
-
-  const handled = () =>
-    (
-      svc.store.sqlite.prepare("SELECT count(*) AS n FROM mart_inbox WHERE consumer = 'order'").get() as {
-        n: number
-      }
-    ).n
+  afterEach(() => h.stop())
 
   test('two events delivered twice schedule the job once; it runs once', async () => {
-    const created = productEvent('product.created', sampleProduct('p1'))
-    await publish(bus, created)
-    await publish(bus, productEvent('product.updated', { ...sampleProduct('p1'), changed: ['name'] }))
-    await waitFor(() => handled() === 2, 'both events handled')
-    expect(svc.store.sqlite.prepare('SELECT kind, key FROM mart_jobs').all()).toEqual([
+    const [created] = await h.apply(
+      ['product.created', sampleProduct('p1'), 'p1'],
+      ['product.updated', { ...sampleProduct('p1'), changed: ['name'] }, 'p1'],
+    )
+    const { store } = h.svc
+    expect(store.sqlite.prepare('SELECT kind, key FROM mart_jobs').all()).toEqual([
       { kind: 'stock.count', key: 'p1' },
     ])
     // The second schedule changed nothing: the job is due when the first asked.
-    expect(jobOf(svc.store, 'stock.count', 'p1')).toMatchObject({
+    expect(jobOf(store, 'stock.count', 'p1')).toMatchObject({
       state: 'scheduled',
       attempts: 0,
-      runAt: Date.parse(created.occurredAt) + COUNT_DELAY_MS,
+      runAt: Date.parse(created?.occurredAt ?? '') + COUNT_DELAY_MS,
     })
 
     // Made due now from outside the process, as `bun run jobs retry` does: the runner sees it.
-    const db = openJobsDatabase(svc.store.file)
+    const db = openJobsDatabase(store.file)
     expect(retryJob(db, 'stock.count', 'p1')).toBe(true)
     db.close()
-    await jobIn(svc.store, 'stock.count', 'p1', 'done')
-    expect(svc.store.sqlite.prepare('SELECT kind, key FROM recorded').all()).toEqual([
+    await jobIn(store, 'stock.count', 'p1', 'done')
+    expect(store.sqlite.prepare('SELECT kind, key FROM recorded').all()).toEqual([
       { kind: 'stock.count', key: 'p1' },
     ])
   })
 
   test('/ready shows due and dead jobs and unsent events, and stays ready with a dead job', async () => {
     const ready = async () => {
-      const res = await svc.app.handle(new Request('http://order.mart.test/ready'))
-      return { status: res.status, body: await res.json() }
+      const res = await h.call('GET', '/ready')
+      return { status: res.status, body: res.body }
     }
     expect(await ready()).toEqual({
       status: 200,
@@ -88,12 +74,12 @@ describe('a service with jobs', () => {
     })
     // A job of a kind the service no longer has: dead as soon as the runner sees it.
     const now = Date.now()
-    svc.store.sqlite
+    h.svc.store.sqlite
       .prepare(
         "INSERT INTO mart_jobs (kind, key, state, run_at, attempts, created_at, updated_at) VALUES ('order.remind', 'o1', 'scheduled', ?, 0, ?, ?)",
       )
       .run(now, now, now)
-    await jobIn(svc.store, 'order.remind', 'o1', 'dead')
+    await jobIn(h.svc.store, 'order.remind', 'o1', 'dead')
     expect(await ready()).toEqual({
       status: 200,
       body: { status: 'ready', jobs: { due: 0, dead: 1 }, outbox: { pending: 0 } },

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { check, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import { jobStates } from '../jobs/state.ts'
+import { isOneOf } from './one-of.ts'
 
 /**
  * Events staged in the same transaction as the domain write that caused them. `seq` gives the
@@ -75,7 +76,7 @@ export const jobs = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.kind, t.key] }),
     index('mart_jobs_state_run_at').on(t.state, t.runAt),
-    check('mart_jobs_state', sql`${t.state} IN ${sql.raw(`(${jobStates.map((s) => `'${s}'`).join(', ')})`)}`),
+    check('mart_jobs_state', isOneOf(t.state, jobStates)),
     check('mart_jobs_attempts', sql`${t.attempts} >= 0`),
   ],
 )
