@@ -49,6 +49,9 @@ export function createLogger(opts: LogOptions): Logger {
     base: { service: opts.service },
     redact,
     timestamp: pino.stdTimeFunctions.isoTime,
+    // pino's own `err` serializer writes the stack: ours writes the type and message only, for an
+    // Error logged as it is and for what errorFields made.
+    serializers: { err: (e: unknown) => (e instanceof Error ? errorFields(e).err : e) },
   }
   if (opts.destination) return pino(options, opts.destination)
   // pino-pretty as a synchronous stream, not a worker-thread transport: no lost lines at exit.
@@ -57,15 +60,17 @@ export function createLogger(opts: LogOptions): Logger {
   return pino(options)
 }
 
-/** Serializes an error for a log line: name, message and stack stay inside the service. */
 /** An error's message alone, never its stack, cut to `max` characters: what may be stored or shown. */
 export const errorMessage = (err: unknown, max = 2000): string =>
   (err instanceof Error ? err.message : String(err)).slice(0, max)
 
+/**
+ * An error for a log line: its type and message. Never its stack: a stack names files, library
+ * versions and sometimes values, and the rule is that no stack trace reaches a log. The request
+ * id (or event id) beside it is what finds the failure; reproduce it to see the frames.
+ */
 export const errorFields = (err: unknown) =>
-  err instanceof Error
-    ? { err: { type: err.name, message: err.message, stack: err.stack } }
-    : { err: String(err) }
+  err instanceof Error ? { err: { type: err.name, message: errorMessage(err) } } : { err: errorMessage(err) }
 
 /**
  * One audit line: an admin action or a security event (a refused login, a lockout, revoked

@@ -226,8 +226,11 @@ describe('http app factory', () => {
     expect(logged).toMatchObject({
       service: 'demo',
       requestId: 'boom-1',
-      err: { message: 'secret internals at /srv/db.sqlite' },
+      err: { type: 'Error', message: 'secret internals at /srv/db.sqlite' },
     })
+    // The cause, not a stack trace: no stack ever reaches a log line.
+    expect(Object.keys(logged.err)).toEqual(['type', 'message'])
+    expect(JSON.stringify(logged)).not.toMatch(/\n\s+at /)
     await Bun.sleep(10)
     const access = lines
       .map((l) => JSON.parse(l))
