@@ -13,7 +13,8 @@ import { dlqTopic, type EventType, type Topic } from './events/index.ts'
 import type { Readiness } from './http.ts'
 import type { JobKinds } from './jobs/kinds.ts'
 import { JobRunner } from './jobs/runner.ts'
-import { createLogger, errorFields, type Logger } from './log.ts'
+import { createLogger, errorFields, errorMessage, type Logger } from './log.ts'
+import { every } from './periodic.ts'
 import { backoffDelay, sleep } from './retry.ts'
 import { Revocations } from './revocations.ts'
 
@@ -127,14 +128,17 @@ export async function startService<S extends Schema, CS extends TObject>(
   })
   // Every service refuses the tokens the user service revokes, within one bus round trip.
   const revocations = new Revocations(store)
-  const pruneRevocations = setInterval(() => revocations.prune(), 600_000)
-  pruneRevocations.unref()
+  const stopPruning = every(
+    600_000,
+    () => revocations.prune(),
+    (err) => log.warn({ error: errorMessage(err) }, 'could not prune revocations'),
+  )
   const verifier = await verifierFromConfig(config, revocations)
   const parts = await def.build({ name: def.name, config, log, store, bus, verifier, revocations, ready })
   try {
     checkConsumes(def.name, def.consumes, parts.handlers ?? {})
   } catch (err) {
-    clearInterval(pruneRevocations)
+    stopPruning()
     await parts.stop?.()
     if (!opts.bus) await bus.close()
     store.close()
@@ -185,7 +189,7 @@ export async function startService<S extends Schema, CS extends TObject>(
     async stop() {
       stopping = true
       stopped.abort()
-      clearInterval(pruneRevocations)
+      stopPruning()
       await settingUp
       // Half the shutdown time at most for running jobs: the rest is for flushing what they published.
       await Promise.all([subscription?.close(), runner.stop(config.SHUTDOWN_TIMEOUT_MS / 2)])

@@ -7,7 +7,7 @@ import {
   outboxStatements,
   recordInbox,
 } from '../src/index.ts'
-import { overrideBus, tempDir, testLogger, waitFor } from '../src/testing.ts'
+import { capturedLogger, overrideBus, tempDir, testLogger, waitFor } from '../src/testing.ts'
 import { producer } from './support/harness.ts'
 
 /** A bus whose publish fails while `down` is true, like a broker that went away. */
@@ -86,6 +86,25 @@ describe('outbox relay', () => {
     for (let i = 0; i < 100; i++) p.create(`f${i}`)
     await p.relay.stop()
     expect(p.relay.pending()).toBe(0)
+    p.store.close()
+  })
+
+  test('a periodic purge that fails is logged, and the process carries on', async () => {
+    const bus = new MemoryBus()
+    await bus.ensureTopics(['product.events'])
+    const p = producer(tmp.dir, bus, testLogger())
+    const captured = capturedLogger()
+    const relay = new OutboxRelay(p.store, bus, captured.log, { purgeEveryMs: 20 })
+    relay.start()
+    // The inbox table gone (a broken database, say): every purge from now on throws.
+    p.store.sqlite.exec('DROP TABLE mart_inbox')
+    await waitFor(
+      () => captured.lines().some((l) => l.msg === 'could not purge old outbox and inbox rows'),
+      'the failure logged',
+    )
+    p.create('after')
+    await waitFor(() => relay.pending() === 0, 'the relay still publishing')
+    await relay.stop()
     p.store.close()
   })
 })

@@ -2,7 +2,8 @@ import type { Logger } from 'pino'
 import { inboxStatements } from '../db/inbox.ts'
 import type { Store } from '../db/open.ts'
 import { type OutboxRow, outboxStatements } from '../db/outbox.ts'
-import { errorFields } from '../log.ts'
+import { errorFields, errorMessage } from '../log.ts'
+import { every } from '../periodic.ts'
 import { backoffDelay, sleep } from '../retry.ts'
 import { Wakeup } from '../wakeup.ts'
 import type { Bus, BusMessage } from './types.ts'
@@ -35,7 +36,7 @@ export class OutboxRelay {
   private loop: Promise<void> | null = null
   private readonly wakeup = new Wakeup()
   private readonly wake = this.wakeup.wake
-  private purgeTimer: ReturnType<typeof setInterval> | null = null
+  private stopPurging: (() => void) | null = null
 
   constructor(
     private readonly store: Store,
@@ -53,8 +54,12 @@ export class OutboxRelay {
     this.store.onStaged.add(this.wake)
     this.loop = this.run()
     this.purge()
-    this.purgeTimer = setInterval(() => this.purge(), this.opts.purgeEveryMs ?? 3_600_000)
-    this.purgeTimer.unref?.()
+    this.stopPurging = every(
+      this.opts.purgeEveryMs ?? 3_600_000,
+      () => this.purge(),
+      // Busy past its timeout, say: the next round purges what this one left.
+      (err) => this.log.warn({ error: errorMessage(err) }, 'could not purge old outbox and inbox rows'),
+    )
   }
 
   /** Stops after publishing what is pending now (bounded by `timeoutMs`). */
@@ -63,7 +68,7 @@ export class OutboxRelay {
     await Promise.race([this.drained(), sleep(timeoutMs)])
     this.running = false
     this.store.onStaged.delete(this.wake)
-    if (this.purgeTimer) clearInterval(this.purgeTimer)
+    this.stopPurging?.()
     this.wake()
     await this.loop
   }

@@ -3,6 +3,7 @@ import { PermanentError } from '../bus/consumer.ts'
 import type { Store } from '../db/open.ts'
 import { tx } from '../db/outbox.ts'
 import { errorMessage } from '../log.ts'
+import { every } from '../periodic.ts'
 import { backoffDelay, sleep } from '../retry.ts'
 import { Wakeup } from '../wakeup.ts'
 import {
@@ -64,7 +65,7 @@ export class JobRunner {
   private loop: Promise<void> | null = null
   private readonly wakeup = new Wakeup()
   private readonly wake = this.wakeup.wake
-  private purgeTimer: ReturnType<typeof setInterval> | null = null
+  private stopPurging: (() => void) | null = null
 
   constructor(
     private readonly store: Store,
@@ -85,15 +86,12 @@ export class JobRunner {
     jobWakers(this.store).add(this.wake)
     this.loop = this.pick()
     this.purge()
-    this.purgeTimer = setInterval(() => {
-      try {
-        this.purge()
-      } catch (err) {
-        // Busy past its timeout, say: the next round purges what this one left.
-        this.log.warn({ error: errorMessage(err) }, 'could not purge done jobs')
-      }
-    }, this.opts.purgeEveryMs ?? 3_600_000)
-    this.purgeTimer.unref?.()
+    this.stopPurging = every(
+      this.opts.purgeEveryMs ?? 3_600_000,
+      () => this.purge(),
+      // Busy past its timeout, say: the next round purges what this one left.
+      (err) => this.log.warn({ error: errorMessage(err) }, 'could not purge done jobs'),
+    )
   }
 
   /**
@@ -104,7 +102,7 @@ export class JobRunner {
     if (!this.picking) return
     this.picking = false
     jobWakers(this.store).delete(this.wake)
-    if (this.purgeTimer) clearInterval(this.purgeTimer)
+    this.stopPurging?.()
     this.wake()
     await this.loop
     const finished = [...this.running.values()].map((r) => r.finished)
