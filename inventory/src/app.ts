@@ -15,7 +15,7 @@ import {
 } from '@mart/shared'
 import { type Static, Type } from '@sinclair/typebox'
 import type { InventoryConfig } from './config.ts'
-import { type Stock, stockPages, view } from './stock.ts'
+import { NO_ITEM, type Stock, stockPages, view } from './stock.ts'
 
 // Product ids come from the product service; the catalog bounds them like every event id.
 const ProductId = Type.String({ minLength: 1, maxLength: 64 })
@@ -54,7 +54,7 @@ export interface AppDeps {
 
 export function buildApp({ config, log, stock, verifier, ready }: AppDeps) {
   const detail = (productId: string) => {
-    const item = found(stock.item(productId), 'no stock item for that product')
+    const item = found(stock.item(productId), NO_ITEM)
     return { ...view(item), reservations: stock.openReservations(productId) }
   }
 

@@ -1,7 +1,7 @@
 import {
   conflict,
+  found,
   keysetPages,
-  notFound,
   type PageRequest,
   requestContext,
   type StockItemStatus,
@@ -14,6 +14,9 @@ import { and, asc, eq, gt, sql } from 'drizzle-orm'
 import type * as schema from './db/schema.ts'
 import { reservations, stockItems } from './db/schema.ts'
 import { announce, availableOf, type ItemRow, itemIn, stockStatus, type T, update } from './shelf.ts'
+
+/** The 404's detail for a product inventory does not know. */
+export const NO_ITEM = 'no stock item for that product'
 
 export const statusOf = (i: ItemRow): StockItemStatus => (i.discontinued ? 'discontinued' : stockStatus(i))
 
@@ -119,8 +122,7 @@ export class Stock {
     return tx(
       this.store,
       (t) => {
-        const before = itemIn(t.db, productId)
-        if (!before) throw notFound('no stock item for that product')
+        const before = found(itemIn(t.db, productId), NO_ITEM)
         if (before.onHand + delta < before.reserved) {
           throw conflict(
             `on hand would drop to ${before.onHand + delta}, below the ${before.reserved} reserved by orders`,
@@ -138,8 +140,7 @@ export class Stock {
     return tx(
       this.store,
       (t) => {
-        const before = itemIn(t.db, productId)
-        if (!before) throw notFound('no stock item for that product')
+        const before = found(itemIn(t.db, productId), NO_ITEM)
         if (before.lowStockThreshold === lowStockThreshold) return before
         const after = update(t, productId, { lowStockThreshold })
         // The status (in_stock / low_stock) may change with the threshold alone.
