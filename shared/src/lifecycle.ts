@@ -13,8 +13,8 @@ import { dlqTopic, type EventType, type Topic } from './events/index.ts'
 import type { Readiness } from './http.ts'
 import type { JobKinds } from './jobs/kinds.ts'
 import { JobRunner } from './jobs/runner.ts'
-import { createLogger, errorFields, errorMessage, type Logger } from './log.ts'
-import { every } from './periodic.ts'
+import { createLogger, errorFields, type Logger } from './log.ts'
+import { housekeeping } from './periodic.ts'
 import { backoffDelay, sleep } from './retry.ts'
 import { Revocations } from './revocations.ts'
 
@@ -128,11 +128,7 @@ export async function startService<S extends Schema, CS extends TObject>(
   })
   // Every service refuses the tokens the user service revokes, within one bus round trip.
   const revocations = new Revocations(store)
-  const stopPruning = every(
-    600_000,
-    () => revocations.prune(),
-    (err) => log.warn({ error: errorMessage(err) }, 'could not prune revocations'),
-  )
+  const stopPruning = housekeeping(log, 'prune revocations', 600_000, () => revocations.prune())
   const verifier = await verifierFromConfig(config, revocations)
   const parts = await def.build({ name: def.name, config, log, store, bus, verifier, revocations, ready })
   try {

@@ -46,7 +46,6 @@ export class Revocations {
     private readonly store: Store,
     private readonly now: () => number = Date.now,
   ) {
-    this.prune()
     for (const r of statementsOf(store).live.all(this.now())) this.byUser.set(r.userId, r)
   }
 

@@ -2,8 +2,8 @@ import type { Logger } from 'pino'
 import { inboxStatements } from '../db/inbox.ts'
 import type { Store } from '../db/open.ts'
 import { type OutboxRow, outboxStatements } from '../db/outbox.ts'
-import { errorFields, errorMessage } from '../log.ts'
-import { every } from '../periodic.ts'
+import { errorFields } from '../log.ts'
+import { housekeeping } from '../periodic.ts'
 import { backoffDelay, sleep } from '../retry.ts'
 import { Wakeup } from '../wakeup.ts'
 import type { Bus, BusMessage } from './types.ts'
@@ -53,12 +53,11 @@ export class OutboxRelay {
     this.running = true
     this.store.onStaged.add(this.wake)
     this.loop = this.run()
-    this.purge()
-    this.stopPurging = every(
+    this.stopPurging = housekeeping(
+      this.log,
+      'purge old outbox and inbox rows',
       this.opts.purgeEveryMs ?? 3_600_000,
       () => this.purge(),
-      // Busy past its timeout, say: the next round purges what this one left.
-      (err) => this.log.warn({ error: errorMessage(err) }, 'could not purge old outbox and inbox rows'),
     )
   }
 

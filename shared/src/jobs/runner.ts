@@ -3,7 +3,7 @@ import { PermanentError } from '../bus/consumer.ts'
 import type { Store } from '../db/open.ts'
 import { tx } from '../db/outbox.ts'
 import { errorMessage } from '../log.ts'
-import { every } from '../periodic.ts'
+import { housekeeping } from '../periodic.ts'
 import { backoffDelay, sleep } from '../retry.ts'
 import { Wakeup } from '../wakeup.ts'
 import {
@@ -85,12 +85,8 @@ export class JobRunner {
     this.picking = true
     jobWakers(this.store).add(this.wake)
     this.loop = this.pick()
-    this.purge()
-    this.stopPurging = every(
-      this.opts.purgeEveryMs ?? 3_600_000,
-      () => this.purge(),
-      // Busy past its timeout, say: the next round purges what this one left.
-      (err) => this.log.warn({ error: errorMessage(err) }, 'could not purge done jobs'),
+    this.stopPurging = housekeeping(this.log, 'purge done jobs', this.opts.purgeEveryMs ?? 3_600_000, () =>
+      this.purge(),
     )
   }
 
