@@ -70,20 +70,7 @@ function suite(makeBus: () => Bus) {
   let productId: string
   beforeEach(async () => {
     m = await marketplace(makeBus())
-    const created = await m.call(
-      'product',
-      'POST',
-      '/api/products',
-      {
-        name: 'Lamp',
-        description: 'A desk lamp',
-        price: { amount: 2999, currency: 'EUR' },
-        initialStock: 10,
-      },
-      m.root,
-    )
-    expect(created.status).toBe(201)
-    productId = created.body.id
+    productId = await m.createLamp(10)
     await waitFor(
       async () =>
         (await m.call('inventory', 'GET', `/api/inventory/${productId}`, undefined, m.root)).status === 200,

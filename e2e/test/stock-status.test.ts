@@ -20,20 +20,7 @@ function suite(makeBus: () => Bus) {
   afterEach(() => m.stop(), 60_000)
 
   test('a new product gets a stock item in inventory, and the catalogue shows what inventory says', async () => {
-    const created = await m.call(
-      'product',
-      'POST',
-      '/api/products',
-      {
-        name: 'Lamp',
-        description: 'A desk lamp',
-        price: { amount: 2999, currency: 'EUR' },
-        initialStock: 12,
-      },
-      m.root,
-    )
-    expect(created.status).toBe(201)
-    const id = created.body.id as string
+    const id = await m.createLamp(12)
 
     const item = await waitFor(
       async () => {

@@ -40,11 +40,27 @@ export async function marketplace(bus: Bus) {
     return r.body.accessToken as string
   }
 
+  /** The seeded admin's access token. */
+  const root = await login(ROOT.username, ROOT.password)
+
+  /** A lamp in the catalogue, created by root, with `initialStock`: answers its id. */
+  const createLamp = async (initialStock: number) => {
+    const body = {
+      name: 'Lamp',
+      description: 'A desk lamp',
+      price: { amount: 2999, currency: 'EUR' },
+      initialStock,
+    }
+    const created = await call('product', 'POST', '/api/products', body, root)
+    if (created.status !== 201) throw new Error(`create: ${created.status} ${created.text}`)
+    return created.body.id as string
+  }
+
   return {
     call,
     login,
-    /** The seeded admin's access token. */
-    root: await login(ROOT.username, ROOT.password),
+    root,
+    createLamp,
     /** Stops a service and starts it again on the same database and bus. */
     async restart(name: Name) {
       await services[name].stop()
