@@ -47,23 +47,6 @@ export interface ProductView {
   updatedAt: string
 }
 
-export const view = (p: ListedRow): ProductView => ({
-  id: p.id,
-  name: p.name,
-  description: p.description,
-  price: { amount: p.priceAmount, currency: p.currency },
-  sku: p.sku,
-  imageUrl: p.imageUrl,
-  stock:
-    p.stockStatus !== null && p.stockAvailable !== null
-      ? { status: p.stockStatus, available: p.stockAvailable }
-      : // Until inventory's first stock.adjusted, what product.created announced. The low-stock
-        // threshold is inventory's, so this guess only knows "some" and "none".
-        { status: p.initialStock > 0 ? 'in_stock' : 'out_of_stock', available: p.initialStock },
-  createdAt: new Date(p.createdAt).toISOString(),
-  updatedAt: new Date(p.updatedAt).toISOString(),
-})
-
 /** The product as events carry it (the catalogue's ProductSnapshot). */
 const snapshot = (p: ProductRow): Omit<EventData<'product.updated'>, 'changed'> => ({
   id: p.id,
@@ -74,6 +57,21 @@ const snapshot = (p: ProductRow): Omit<EventData<'product.updated'>, 'changed'> 
   imageUrl: p.imageUrl,
   active: p.deletedAt === null,
 })
+
+export const view = (p: ListedRow): ProductView => {
+  const { active: _, ...shown } = snapshot(p)
+  return {
+    ...shown,
+    stock:
+      p.stockStatus !== null && p.stockAvailable !== null
+        ? { status: p.stockStatus, available: p.stockAvailable }
+        : // Until inventory's first stock.adjusted, what product.created announced. The low-stock
+          // threshold is inventory's, so this guess only knows "some" and "none".
+          { status: p.initialStock > 0 ? 'in_stock' : 'out_of_stock', available: p.initialStock },
+    createdAt: new Date(p.createdAt).toISOString(),
+    updatedAt: new Date(p.updatedAt).toISOString(),
+  }
+}
 
 export interface NewProduct {
   name: string
