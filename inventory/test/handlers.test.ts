@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { createEvent, type Event, type EventData } from '@mart/shared'
 import { collect, type SendStep, waitFor } from '@mart/shared/testing'
-import { type InventoryHarness, paid, placed, product, ref, startInventory } from './support.ts'
+import { cancellation, type InventoryHarness, paid, placed, product, ref, startInventory } from './support.ts'
 
 let h: InventoryHarness
 beforeEach(async () => {
@@ -64,7 +64,7 @@ describe('stock items from product events', () => {
       ['order.placed', placed('o1', [['p1', 2]]), 'o1'],
       ['product.deleted', { id: 'p1' }, 'p1'],
       ['order.placed', placed('o2', [['p1', 1]]), 'o2'],
-      ['order.cancelled', { ...ref('o1'), reason: 'changed my mind' }, 'o1'],
+      ['order.cancelled', cancellation('o1', 'changed my mind'), 'o1'],
     )
     expect(h.item('p1')).toEqual({ onHand: 10, reserved: 0, threshold: 5, discontinued: 1 })
     expect(dataOf('stock.rejected')).toEqual([
@@ -194,7 +194,7 @@ describe('reservations', () => {
       ])
       const step = (
         type === 'order.cancelled'
-          ? [type, { ...ref('o1'), reason: 'user cancelled' }, 'o1']
+          ? [type, cancellation('o1', 'user cancelled'), 'o1']
           : type === 'order.rejected'
             ? [type, { ...ref('o1'), reasons: [] }, 'o1']
             : [type, ref('o1'), 'o1']
@@ -225,7 +225,7 @@ describe('reservations', () => {
       ['payment.succeeded', paid('o1'), 'o1'],
       ['order.paid', { ...ref('o1'), paymentId: 'pay-o1' }, 'o1'],
       // Paid is final: a late cancellation gives nothing back.
-      ['order.cancelled', { ...ref('o1'), reason: 'too late' }, 'o1'],
+      ['order.cancelled', cancellation('o1', 'too late'), 'o1'],
     )
     expect(h.item('a')).toMatchObject({ onHand: 6, reserved: 0 })
     expect(h.reservationsOf('o1')).toEqual([])
@@ -288,7 +288,7 @@ describe('redelivery and out-of-order delivery', () => {
   })
 
   test('a release before its order.placed leaves a tombstone: the late order.placed reserves nothing and emits nothing', async () => {
-    await h.apply(['order.cancelled', { ...ref('o1'), reason: 'cancelled at once' }, 'o1'])
+    await h.apply(['order.cancelled', cancellation('o1', 'cancelled at once'), 'o1'])
     expect(h.outbox().filter((e) => e.type !== 'stock.adjusted')).toEqual([])
     await h.apply(['order.placed', placed('o1', [['a', 3]]), 'o1'])
     expect(h.item('a')).toMatchObject({ reserved: 0 })
@@ -349,7 +349,7 @@ describe('events that no longer apply', () => {
       ['payment.succeeded', paid('o1'), 'o1'],
       // The second announcement of the payment is expected: no warning.
       ['order.paid', { ...ref('o1'), paymentId: 'pay-o1' }, 'o1'],
-      ['order.cancelled', { ...ref('o1'), reason: 'too late' }, 'o1'],
+      ['order.cancelled', cancellation('o1', 'too late'), 'o1'],
       ['order.expired', ref('o1'), 'o1'],
       ['order.placed', placed('o1', [['a', 1]]), 'o1'],
     )

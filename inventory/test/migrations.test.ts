@@ -4,7 +4,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { openStore } from '@mart/shared'
 import { tempDir } from '@mart/shared/testing'
-import { type InventoryHarness, placed, product, ref, startInventory } from './support.ts'
+import { cancellation, type InventoryHarness, placed, product, startInventory } from './support.ts'
 
 const migrations = join(import.meta.dir, '..', 'src', 'db', 'migrations')
 
@@ -68,7 +68,7 @@ test('0001: the holds of a database made by 0000 (table `orders`) are in `order_
 
   // The hold is live: cancelling o1 gives its 3 back; o2's tombstone still keeps its late order.placed out.
   await h.apply(
-    ['order.cancelled', { ...ref('o1'), reason: 'changed my mind' }, 'o1'],
+    ['order.cancelled', cancellation('o1', 'changed my mind'), 'o1'],
     ['order.placed', placed('o2', [['a', 1]]), 'o2'],
   )
   expect(h.item('a')).toMatchObject({ onHand: 10, reserved: 0 })

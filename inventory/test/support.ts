@@ -5,6 +5,7 @@ import { startHarness } from '@mart/shared/testing'
 import { definition } from '../src/index.ts'
 
 export {
+  sampleCancellation as cancellation,
   sampleOrder as placed,
   sampleOrderRef as ref,
   samplePayment as paid,

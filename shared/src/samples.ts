@@ -18,18 +18,21 @@ const USER_ID = 'user-1'
 
 /** An order.placed payload for `lines` ([productId, quantity] pairs), each unit at 10.00 EUR. */
 export const sampleOrder = (orderId: string, lines: [string, number][]): EventData<'order.placed'> => ({
-  orderId,
-  userId: USER_ID,
+  ...sampleOrderRef(orderId),
   lines: lines.map(([productId, quantity]) => ({
     productId,
+    name: `Product ${productId}`,
     quantity,
     unitPrice: { amount: UNIT_PRICE, currency: 'EUR' },
   })),
   total: { amount: UNIT_PRICE * lines.reduce((n, [, q]) => n + q, 0), currency: 'EUR' },
 })
 
-/** What every order event names: the order and its user (sampleOrder's). */
-export const sampleOrderRef = (orderId: string) => ({ orderId, userId: USER_ID })
+/** What every order event names: the order, its user (sampleOrder's) and a number made from the id. */
+export function sampleOrderRef(orderId: string) {
+  const digits = [...orderId].reduce((n, c) => (n * 31 + c.charCodeAt(0)) % 1e9, 7)
+  return { orderId, userId: USER_ID, number: `MRT-${String(digits).padStart(9, '0')}` }
+}
 
 /** A payment.succeeded payload for the order. */
 export const samplePayment = (orderId: string): EventData<'payment.succeeded'> => ({
@@ -52,4 +55,16 @@ export const sampleStock = (
   status: 'in_stock',
   reason: 'test',
   ...data,
+})
+
+/** An order.cancelled payload: the customer cancelled before payment, nothing to refund. */
+export const sampleCancellation = (
+  orderId: string,
+  reason = 'changed my mind',
+): EventData<'order.cancelled'> => ({
+  ...sampleOrderRef(orderId),
+  by: 'user',
+  actorId: USER_ID,
+  reason,
+  refundDue: false,
 })

@@ -86,6 +86,8 @@ const line = { productId: 'p1', quantity: 2 }
 const lines = [line]
 const order = { orderId: 'o1', userId: 'u1' }
 const payment = { paymentId: 'pay1', ...order }
+/** What order events name beside the order and its user. */
+const orderRef = { ...order, number: 'MRT-10042' }
 const rejection = {
   productId: 'p1',
   reason: 'insufficient_stock' as const,
@@ -119,12 +121,20 @@ const samples: { [T in EventType]: EventData<T> } = {
     reason: 'order o1 reserved',
   },
   'stock.low': { productId: 'p1', available: 3, lowStockThreshold: 3 },
-  'order.placed': { ...order, lines: [{ ...line, unitPrice: money }], total: money },
-  'order.confirmed': order,
-  'order.rejected': { ...order, reasons: [rejection] },
-  'order.cancelled': { ...order, reason: 'changed my mind' },
-  'order.paid': { ...order, paymentId: 'pay1' },
-  'order.expired': order,
+  'order.placed': { ...orderRef, lines: [{ ...line, name: 'Lamp', unitPrice: money }], total: money },
+  'order.awaiting_payment': {
+    ...orderRef,
+    lines: [{ ...line, name: 'Lamp', unitPrice: money }],
+    total: money,
+    expiresAt: '2026-11-25T10:30:00.000Z',
+  },
+  'order.confirmed': orderRef,
+  'order.rejected': { ...orderRef, reasons: [rejection] },
+  'order.cancelled': { ...orderRef, by: 'admin', actorId: 'u2', reason: 'out of stock', refundDue: true },
+  'order.paid': { ...orderRef, paymentId: 'pay1' },
+  'order.expired': orderRef,
+  'order.shipped': orderRef,
+  'order.delivered': orderRef,
   'payment.initiated': { ...payment, method: 'stripe', amount: money },
   'payment.succeeded': { ...payment, method: 'cod', amount: money },
   'payment.failed': { ...payment, method: 'stripe', reason: 'card declined' },

@@ -36,7 +36,13 @@ describe('event envelope', () => {
       createEvent({
         type: 'order.placed',
         // Compiles (to TypeScript an integer is a number), so the runtime check is what stops it.
-        data: { orderId: 'o', userId: 'u', lines: [], total: { amount: 1.5, currency: 'EUR' } },
+        data: {
+          orderId: 'o',
+          userId: 'u',
+          number: 'MRT-10042',
+          lines: [],
+          total: { amount: 1.5, currency: 'EUR' },
+        },
         subject: 'o',
         source: 'order',
       })

@@ -52,7 +52,16 @@ const ProductSnapshot = Type.Object({
 })
 
 const Line = Type.Object({ productId: Id, quantity: Quantity })
-const PricedLine = Type.Object({ productId: Id, quantity: Quantity, unitPrice: Money })
+const PricedLine = Type.Object({
+  productId: Id,
+  name: Type.String({
+    minLength: 1,
+    maxLength: 200,
+    description: 'the product name when the order was placed',
+  }),
+  quantity: Quantity,
+  unitPrice: Money,
+})
 const Lines = Type.Array(Line, { minItems: 1, maxItems: 100 })
 
 const StockRejection = Type.Object({
@@ -62,7 +71,12 @@ const StockRejection = Type.Object({
   available: Type.Integer({ minimum: 0 }),
 })
 
-const OrderRef = { orderId: Id, userId: Id }
+/** The order number people read and say (MRT-10042): on every order event, so no consumer has to look it up. */
+const OrderNumber = Type.String({
+  pattern: '^MRT-[0-9]{5,12}$',
+  description: 'the human-readable order number',
+})
+const OrderRef = { orderId: Id, userId: Id, number: OrderNumber }
 const PaymentMethod = LiteralUnion(paymentMethods)
 const PaymentRef = { paymentId: Id, orderId: Id, userId: Id }
 
@@ -175,16 +189,26 @@ export const catalog = {
 
   'order.placed': define(
     'order.events',
-    'A user placed an order; the total is computed by the order service.',
+    "A user placed an order; names, unit prices and the total are the order service's, from its catalogue read model.",
     Type.Object({
       ...OrderRef,
       lines: Type.Array(PricedLine, { minItems: 1, maxItems: 100 }),
       total: Money,
     }),
   ),
+  'order.awaiting_payment': define(
+    'order.events',
+    'Every line is reserved: the order can be paid, for this total, until `expiresAt`.',
+    Type.Object({
+      ...OrderRef,
+      lines: Type.Array(PricedLine, { minItems: 1, maxItems: 100 }),
+      total: Money,
+      expiresAt: Type.String({ format: 'date-time' }),
+    }),
+  ),
   'order.confirmed': define(
     'order.events',
-    'The order is confirmed for delivery (cash on delivery chosen).',
+    'The order is confirmed for delivery (cash on delivery chosen); it no longer expires.',
     Type.Object(OrderRef),
   ),
   'order.rejected': define(
@@ -194,12 +218,18 @@ export const catalog = {
   ),
   'order.cancelled': define(
     'order.events',
-    'The user or an admin cancelled the order before payment.',
-    Type.Object({ ...OrderRef, reason: Type.String({ maxLength: 500 }) }),
+    'The user (before payment) or an admin (until shipping) cancelled the order; `refundDue` says money was taken.',
+    Type.Object({
+      ...OrderRef,
+      by: LiteralUnion(roles, { description: 'who cancelled: the customer or an admin' }),
+      actorId: Id,
+      reason: Type.String({ maxLength: 500 }),
+      refundDue: Type.Boolean(),
+    }),
   ),
   'order.paid': define(
     'order.events',
-    'Payment for the order succeeded.',
+    'Payment for the order succeeded (for cash on delivery: the cash was collected).',
     Type.Object({ ...OrderRef, paymentId: Id }),
   ),
   'order.expired': define(
@@ -207,6 +237,8 @@ export const catalog = {
     'The reservation time ran out before payment.',
     Type.Object(OrderRef),
   ),
+  'order.shipped': define('order.events', 'The order left the warehouse.', Type.Object(OrderRef)),
+  'order.delivered': define('order.events', 'The order reached the customer.', Type.Object(OrderRef)),
 
   'payment.initiated': define(
     'payment.events',
