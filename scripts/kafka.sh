@@ -131,10 +131,14 @@ start() {
   # Not a job-control shell, so setsid does not fork and $! is the JVM itself (its own session:
   # a Ctrl-C in the terminal that started it does not reach it).
   setsid nohup "${jvm[@]}" kafka.Kafka "$props" >"$logfile" 2>&1 </dev/null &
-  echo $! >"$pidfile"
+  local launched=$!
+  echo "$launched" >"$pidfile"
   local deadline=$(($(now_ms) + ready_timeout * 1000))
   while (($(now_ms) < deadline)); do
-    if ! pid="$(broker_pid)"; then
+    # Alive is enough here: until setsid and nohup have exec'd the JVM, the process's command line
+    # is not yet the broker's, and broker_pid (made for stale pid files) would call it gone.
+    pid="$launched"
+    if ! kill -0 "$launched" 2>/dev/null; then
       echo "kafka.sh: the broker exited during startup; last lines of $logfile:" >&2
       tail -n 40 "$logfile" >&2
       rm -f "$pidfile"
