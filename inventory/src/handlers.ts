@@ -15,7 +15,8 @@ export const handlers = (stock: Stock, holds: Reservations): Handlers<typeof sch
   'order.cancelled': (e, t) => holds.apply(t, e.data.orderId, { input: inputOf[e.type] }, e.type),
   'order.expired': (e, t) => holds.apply(t, e.data.orderId, { input: inputOf[e.type] }, e.type),
   'order.rejected': (e, t) => holds.apply(t, e.data.orderId, { input: inputOf[e.type] }, e.type),
-  // Both announce the same payment; whichever comes second finds the hold shipped already.
+  // Each ships the hold: whichever comes first takes the goods off the shelf, the others find it done.
   'payment.succeeded': (e, t) => holds.apply(t, e.data.orderId, { input: inputOf[e.type] }, e.type),
   'order.paid': (e, t) => holds.apply(t, e.data.orderId, { input: inputOf[e.type] }, e.type),
+  'order.shipped': (e, t) => holds.apply(t, e.data.orderId, { input: inputOf[e.type] }, e.type),
 })

@@ -22,7 +22,7 @@ export type TableState = (typeof tableStates)[number]
  * `placed_short` when one cannot (unknown, discontinued, not enough available); the others by
  * `inputOf`.
  */
-export const holdInputs = ['placed', 'placed_short', 'cancelled', 'rejected', 'paid'] as const
+export const holdInputs = ['placed', 'placed_short', 'cancelled', 'rejected', 'paid', 'shipped'] as const
 export type HoldInput = (typeof holdInputs)[number]
 
 /** What a transition does to the shelf, in order. */
@@ -72,11 +72,14 @@ const table: Record<TableState, Partial<Record<HoldInput, HoldTransition>>> = {
     cancelled: becomes('released', 'releaseHold'),
     rejected: becomes('released', 'releaseHold'),
     paid: becomes('committed', 'shipHold'),
+    // Shipped before it is paid (cash on delivery): the goods leave the shelf with the parcel.
+    shipped: becomes('committed', 'shipHold'),
   },
   rejected: { rejected: becomes('rejected') },
   // Closed before inventory saw the order, or released: its service knows; reserving would reopen it.
   released: {},
-  committed: { paid: becomes('committed') },
+  // Whichever of the payment and the shipment comes first ships the hold; the others find it done.
+  committed: { paid: becomes('committed'), shipped: becomes('committed') },
 }
 
 /** What `input` does to a hold in `state`; undefined when it no longer applies. */
@@ -90,4 +93,5 @@ export const inputOf = {
   'order.rejected': 'rejected',
   'payment.succeeded': 'paid',
   'order.paid': 'paid',
+  'order.shipped': 'shipped',
 } as const satisfies Partial<Record<EventType, HoldInput>>

@@ -22,6 +22,7 @@ export const definition: ServiceDefinition<typeof schema, typeof InventoryConfig
     'order.expired',
     'order.rejected',
     'order.paid',
+    'order.shipped',
     'payment.succeeded',
   ],
   build({ config, log, store, verifier, ready }) {

@@ -250,6 +250,61 @@ describe('reservations', () => {
   })
 })
 
+describe('shipping', () => {
+  beforeEach(async () => {
+    await h.apply(['product.created', product('a', 10), 'a'])
+  })
+  const warnings = () =>
+    h.logLines().filter((l) => l.msg === 'order event ignored: no transition from this hold')
+
+  test('paid, then shipped: the goods leave the shelf once, on the payment', async () => {
+    await h.apply(
+      ['order.placed', placed('o1', [['a', 4]]), 'o1'],
+      ['payment.succeeded', paid('o1'), 'o1'],
+      ['order.paid', { ...ref('o1'), paymentId: 'pay-o1' }, 'o1'],
+      ['order.shipped', ref('o1'), 'o1'],
+    )
+    expect(h.item('a')).toMatchObject({ onHand: 6, reserved: 0 })
+    expect(dataOf('stock.committed')).toEqual([{ orderId: 'o1', lines: [{ productId: 'a', quantity: 4 }] }])
+    expect(dataOf('stock.adjusted').map((d) => d.reason)).toEqual([
+      'product.created',
+      'order.placed',
+      'payment.succeeded',
+    ])
+    expect(warnings()).toEqual([])
+  })
+
+  test('shipped before paid (cash on delivery): the shipment takes the goods, the cash collected later changes nothing', async () => {
+    await h.apply(['order.placed', placed('o1', [['a', 3]]), 'o1'], ['order.shipped', ref('o1'), 'o1'])
+    expect(h.item('a')).toMatchObject({ onHand: 7, reserved: 0 })
+    expect(h.reservationsOf('o1')).toEqual([])
+    expect(dataOf('stock.committed')).toEqual([{ orderId: 'o1', lines: [{ productId: 'a', quantity: 3 }] }])
+    expect(dataOf('stock.adjusted').at(-1)).toMatchObject({
+      onHand: 7,
+      reserved: 0,
+      available: 7,
+      reason: 'order.shipped',
+    })
+
+    await h.apply(
+      ['payment.succeeded', { ...paid('o1'), method: 'cod' }, 'o1'],
+      ['order.paid', { ...ref('o1'), paymentId: 'pay-o1' }, 'o1'],
+    )
+    expect(h.item('a')).toMatchObject({ onHand: 7, reserved: 0 })
+    expect(ofType('stock.committed')).toHaveLength(1)
+    expect(warnings()).toEqual([])
+  })
+
+  test('order.delivered changes nothing', async () => {
+    await h.apply(['order.placed', placed('o1', [['a', 2]]), 'o1'], ['order.shipped', ref('o1'), 'o1'])
+    const before = h.outbox().length
+    await h.apply(['order.delivered', ref('o1'), 'o1'])
+    expect(h.outbox()).toHaveLength(before)
+    expect(h.item('a')).toMatchObject({ onHand: 8, reserved: 0 })
+    expect(warnings()).toEqual([])
+  })
+})
+
 describe('redelivery and out-of-order delivery', () => {
   beforeEach(async () => {
     await h.apply(['product.created', product('a', 10), 'a'])

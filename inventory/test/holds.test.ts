@@ -25,6 +25,8 @@ const expected: Record<TableState, Record<HoldInput, string>> = {
     cancelled: 'released:',
     rejected: 'released:',
     paid: 'paid:',
+    // order.shipped follows order.placed on the order's partition: no lines to ship.
+    shipped: 'ignored',
   },
   paid: {
     // Paid before inventory saw the order: what is reserved leaves the shelf at once.
@@ -34,6 +36,7 @@ const expected: Record<TableState, Record<HoldInput, string>> = {
     cancelled: 'released:',
     rejected: 'released:',
     paid: 'ignored',
+    shipped: 'ignored',
   },
   reserved: {
     placed: 'ignored',
@@ -41,6 +44,8 @@ const expected: Record<TableState, Record<HoldInput, string>> = {
     cancelled: 'released: releaseHold',
     rejected: 'released: releaseHold',
     paid: 'committed: shipHold',
+    // Shipped before paid (cash on delivery): the goods leave now.
+    shipped: 'committed: shipHold',
   },
   rejected: {
     placed: 'ignored',
@@ -49,6 +54,7 @@ const expected: Record<TableState, Record<HoldInput, string>> = {
     // The order service's answer to our stock.rejected: expected, nothing to do.
     rejected: 'rejected:',
     paid: 'ignored',
+    shipped: 'ignored',
   },
   released: {
     // The order was closed before inventory saw it: reserving now would reopen it.
@@ -57,6 +63,7 @@ const expected: Record<TableState, Record<HoldInput, string>> = {
     cancelled: 'ignored',
     rejected: 'ignored',
     paid: 'ignored',
+    shipped: 'ignored',
   },
   committed: {
     placed: 'ignored',
@@ -66,6 +73,8 @@ const expected: Record<TableState, Record<HoldInput, string>> = {
     rejected: 'ignored',
     // payment.succeeded and order.paid both announce the payment: the second finds it committed.
     paid: 'committed:',
+    // Whichever of the payment and the shipment comes first ships the hold; the other finds it done.
+    shipped: 'committed:',
   },
 }
 
@@ -111,6 +120,7 @@ describe('the hold transition table', () => {
       'order.rejected': 'rejected',
       'payment.succeeded': 'paid',
       'order.paid': 'paid',
+      'order.shipped': 'shipped',
     })
     const used = new Set<HoldInput>([...Object.values(inputOf), 'placed', 'placed_short'])
     expect([...used].sort()).toEqual([...holdInputs].sort())

@@ -26,6 +26,7 @@ test('lists what the services really consume: inventory reads payment.events and
     'order.cancelled',
     'order.paid',
     'order.expired',
+    'order.shipped',
   ])
   expect(received('product.receive.inventory.events')).toEqual(['stock.adjusted'])
   expect(received('user.receive.user.events')).toEqual(['user.sessions_revoked'])

@@ -161,7 +161,7 @@ export const catalog = {
   ),
   'stock.committed': define(
     'inventory.events',
-    "A paid order's reservation left the shelf.",
+    "An order's reservation left the shelf: it was paid or shipped, whichever came first.",
     Type.Object({ orderId: Id, lines: Lines }),
   ),
   'stock.adjusted': define(
