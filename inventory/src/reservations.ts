@@ -3,9 +3,19 @@
 // its handle alone.
 import type { EventData, Logger } from '@mart/shared'
 import { asc, eq, sql } from 'drizzle-orm'
-import { orderHolds, reservations, stockItems } from './db/schema.ts'
+import { committedLines, orderHolds, reservations, stockItems } from './db/schema.ts'
 import { type HoldInput, type TableState, transition } from './holds.ts'
-import { announce, availableOf, type Changes, type ItemRow, itemIn, type T, track, update } from './shelf.ts'
+import {
+  announce,
+  availableOf,
+  type Changes,
+  change,
+  type ItemRow,
+  itemIn,
+  type T,
+  track,
+  update,
+} from './shelf.ts'
 
 export interface Line {
   productId: string
@@ -51,9 +61,11 @@ export class Reservations {
       else if (effect === 'reject') {
         const reasons = (order as CheckedOrder).rejections
         t.publish('stock.rejected', { orderId, reasons }, { subject: orderId })
-      } else endHold(t, orderId, effect, changes)
+      } else if (effect === 'restock') restock(t, orderId, changes)
+      else endHold(t, orderId, effect, changes, now)
     }
-    announce(t, changes, reason)
+    // A restock moves on hand where a release moves reserved: its stock.adjusted says which it was.
+    announce(t, changes, move.effects.includes('restock') ? `${reason}: restocked` : reason)
   }
 
   private ignore(t: T, about: { orderId: string; state: TableState; input: HoldInput; event: string }) {
@@ -108,32 +120,54 @@ function reserve(t: T, orderId: string, lines: CheckedOrder['lines'], changes: C
     )
   }
   const held = lines.map(({ line }) => line)
-  t.db
-    .insert(reservations)
-    .values(held.map((l) => ({ orderId, productId: l.productId, quantity: l.quantity, createdAt: now })))
-    .run()
+  recordLines(t, reservations, orderId, held, now)
   t.publish('stock.reserved', { orderId, lines: held }, { subject: orderId })
 }
 
-/** Ends what an order holds: back on the shelf (releaseHold) or off it for good (shipHold). */
-function endHold(t: T, orderId: string, how: 'releaseHold' | 'shipHold', changes: Changes) {
-  const held = t.db
-    .select({ productId: reservations.productId, quantity: reservations.quantity })
-    .from(reservations)
-    .where(eq(reservations.orderId, orderId))
-    .orderBy(asc(reservations.productId))
-    .all()
+/**
+ * Ends what an order holds: back on the shelf (releaseHold) or off it (shipHold), its lines kept as
+ * committed so that a cancellation before the order ships can put them back.
+ */
+function endHold(t: T, orderId: string, how: 'releaseHold' | 'shipHold', changes: Changes, now: number) {
+  const held = linesIn(t, reservations, orderId)
   for (const { productId, quantity } of held) {
-    const before = changes.get(productId)?.after ?? itemIn(t.db, productId)
     const reserved = sql`${stockItems.reserved} - ${quantity}`
-    const after =
-      how === 'shipHold'
-        ? update(t, productId, { reserved, onHand: sql`${stockItems.onHand} - ${quantity}` })
-        : update(t, productId, { reserved })
-    track(changes, before, after)
+    change(
+      t,
+      changes,
+      productId,
+      how === 'shipHold' ? { reserved, onHand: sql`${stockItems.onHand} - ${quantity}` } : { reserved },
+    )
   }
   t.db.delete(reservations).where(eq(reservations.orderId, orderId)).run()
   if (held.length === 0) return
+  if (how === 'shipHold') recordLines(t, committedLines, orderId, held, now)
   const type = how === 'shipHold' ? 'stock.committed' : 'stock.released'
   t.publish(type, { orderId, lines: held }, { subject: orderId })
 }
+
+/** Puts back on the shelf what an order took off it (on hand rises); stock.released. */
+function restock(t: T, orderId: string, changes: Changes) {
+  const taken = linesIn(t, committedLines, orderId)
+  for (const { productId, quantity } of taken) {
+    change(t, changes, productId, { onHand: sql`${stockItems.onHand} + ${quantity}` })
+  }
+  if (taken.length > 0) t.publish('stock.released', { orderId, lines: taken }, { subject: orderId })
+}
+
+/** What an order holds (reservations) or took (committedLines), per product, in product order. */
+type OrderLines = typeof reservations | typeof committedLines
+
+const linesIn = (t: T, table: OrderLines, orderId: string): Line[] =>
+  t.db
+    .select({ productId: table.productId, quantity: table.quantity })
+    .from(table)
+    .where(eq(table.orderId, orderId))
+    .orderBy(asc(table.productId))
+    .all()
+
+const recordLines = (t: T, table: OrderLines, orderId: string, lines: Line[], now: number) =>
+  t.db
+    .insert(table)
+    .values(lines.map((l) => ({ orderId, productId: l.productId, quantity: l.quantity, createdAt: now })))
+    .run()

@@ -36,6 +36,12 @@ export const track = (changes: Changes, before: ItemRow | undefined, after: Item
   changes.set(after.productId, { before: changes.get(after.productId)?.before ?? before, after })
 }
 
+/** Updates a stock item and tracks the change, reading the item first only if it is not tracked yet. */
+export function change(t: T, changes: Changes, productId: string, set: Parameters<typeof update>[2]): void {
+  const before = changes.has(productId) ? undefined : itemIn(t.db, productId)
+  track(changes, before, update(t, productId, set))
+}
+
 /**
  * One stock.adjusted per product changed (its state after the transaction, keyed by product so a
  * product's snapshots stay in order), and stock.low when available crossed down to the threshold:

@@ -13,6 +13,15 @@ type Emitted = ReturnType<InventoryHarness['outbox']>[number]
 const ofType = <T extends Emitted['type']>(type: T) =>
   h.outbox().filter((e) => e.type === type) as unknown as Event<T>[]
 const dataOf = <T extends Emitted['type']>(type: T) => ofType(type).map((e) => e.data as EventData<T>)
+const warnings = () =>
+  h.logLines().filter((l) => l.msg === 'order event ignored: no transition from this hold')
+/** An admin cancels a paid order before it ships: the customer is refunded. */
+const adminCancellation = (orderId: string): EventData<'order.cancelled'> => ({
+  ...cancellation(orderId, 'damaged in the warehouse'),
+  by: 'admin',
+  actorId: 'admin-1',
+  refundDue: true,
+})
 
 describe('stock items from product events', () => {
   test('product.created makes a stock item with its initial stock and announces it once', async () => {
@@ -224,8 +233,6 @@ describe('reservations', () => {
       ['order.placed', placed('o1', [['a', 4]]), 'o1'],
       ['payment.succeeded', paid('o1'), 'o1'],
       ['order.paid', { ...ref('o1'), paymentId: 'pay-o1' }, 'o1'],
-      // Paid is final: a late cancellation gives nothing back.
-      ['order.cancelled', cancellation('o1', 'too late'), 'o1'],
     )
     expect(h.item('a')).toMatchObject({ onHand: 6, reserved: 0 })
     expect(h.reservationsOf('o1')).toEqual([])
@@ -254,8 +261,6 @@ describe('shipping', () => {
   beforeEach(async () => {
     await h.apply(['product.created', product('a', 10), 'a'])
   })
-  const warnings = () =>
-    h.logLines().filter((l) => l.msg === 'order event ignored: no transition from this hold')
 
   test('paid, then shipped: the goods leave the shelf once, on the payment', async () => {
     await h.apply(
@@ -305,6 +310,114 @@ describe('shipping', () => {
   })
 })
 
+describe('cancelled after the goods left the shelf', () => {
+  beforeEach(async () => {
+    await h.apply(['product.created', product('a', 10), 'a'], ['product.created', product('b', 3), 'b'])
+  })
+
+  test('paid, then cancelled by an admin before shipping: the goods go back on the shelf, announced', async () => {
+    const [, , , cancelled] = await h.apply(
+      [
+        'order.placed',
+        placed('o1', [
+          ['a', 4],
+          ['b', 3],
+        ]),
+        'o1',
+      ],
+      ['payment.succeeded', paid('o1'), 'o1'],
+      ['order.paid', { ...ref('o1'), paymentId: 'pay-o1' }, 'o1'],
+      ['order.cancelled', adminCancellation('o1'), 'o1'],
+    )
+    expect(h.item('a')).toMatchObject({ onHand: 10, reserved: 0 })
+    expect(h.item('b')).toMatchObject({ onHand: 3, reserved: 0 })
+    const released = ofType('stock.released')
+    expect(released).toHaveLength(1)
+    expect(released[0]).toMatchObject({
+      subject: 'o1',
+      causationId: cancelled?.id,
+      data: {
+        orderId: 'o1',
+        lines: [
+          { productId: 'a', quantity: 4 },
+          { productId: 'b', quantity: 3 },
+        ],
+      },
+    })
+    // One stock.adjusted per product, its reason naming the restock.
+    expect(dataOf('stock.adjusted').filter((d) => d.reason.startsWith('order.cancelled'))).toEqual([
+      {
+        productId: 'a',
+        onHand: 10,
+        reserved: 0,
+        available: 10,
+        lowStockThreshold: 5,
+        status: 'in_stock',
+        reason: 'order.cancelled: restocked',
+      },
+      {
+        productId: 'b',
+        onHand: 3,
+        reserved: 0,
+        available: 3,
+        lowStockThreshold: 5,
+        status: 'low_stock',
+        reason: 'order.cancelled: restocked',
+      },
+    ])
+    expect(warnings()).toEqual([])
+    // What came back can be ordered again.
+    await h.apply(['order.placed', placed('o2', [['b', 3]]), 'o2'])
+    expect(dataOf('stock.reserved').map((d) => d.orderId)).toEqual(['o1', 'o2'])
+  })
+
+  test("the customer's cancellation that a payment beat to inventory gives the goods back too", async () => {
+    await h.apply(
+      ['order.placed', placed('o1', [['a', 2]]), 'o1'],
+      ['payment.succeeded', paid('o1'), 'o1'],
+      ['order.cancelled', cancellation('o1', 'changed my mind'), 'o1'],
+    )
+    expect(h.item('a')).toMatchObject({ onHand: 10, reserved: 0 })
+    expect(dataOf('stock.released')).toEqual([{ orderId: 'o1', lines: [{ productId: 'a', quantity: 2 }] }])
+  })
+
+  test('a restock happens once: a later payment, order.paid or cancellation changes nothing more', async () => {
+    await h.apply(
+      ['order.placed', placed('o1', [['a', 4]]), 'o1'],
+      ['order.paid', { ...ref('o1'), paymentId: 'pay-o1' }, 'o1'],
+      ['order.cancelled', adminCancellation('o1'), 'o1'],
+      ['payment.succeeded', paid('o1'), 'o1'],
+      ['order.cancelled', adminCancellation('o1'), 'o1'],
+    )
+    expect(h.item('a')).toMatchObject({ onHand: 10, reserved: 0 })
+    expect(ofType('stock.released')).toHaveLength(1)
+    expect(warnings().map((l) => [l.state, l.input, l.event])).toEqual([
+      ['restocked', 'cancelled', 'order.cancelled'],
+    ])
+  })
+
+  test('cancelled after it shipped: ignored with a warning and a count, nothing comes back', async () => {
+    await h.apply(
+      ['order.placed', placed('o1', [['a', 4]]), 'o1'],
+      ['order.placed', placed('o2', [['a', 1]]), 'o2'],
+      ['order.paid', { ...ref('o1'), paymentId: 'pay-o1' }, 'o1'],
+      ['order.shipped', ref('o1'), 'o1'],
+      ['order.shipped', ref('o2'), 'o2'],
+    )
+    const before = h.outbox().length
+    await h.apply(
+      ['order.cancelled', adminCancellation('o1'), 'o1'],
+      ['order.cancelled', adminCancellation('o2'), 'o2'],
+    )
+    expect(h.item('a')).toMatchObject({ onHand: 5, reserved: 0 })
+    expect(h.outbox()).toHaveLength(before)
+    expect(warnings().map((l) => [l.level, l.orderId, l.state, l.input, l.event, l.ignored])).toEqual([
+      [40, 'o1', 'shipped', 'cancelled', 'order.cancelled', 1],
+      [40, 'o2', 'shipped', 'cancelled', 'order.cancelled', 2],
+    ])
+  })
+})
+
 describe('redelivery and out-of-order delivery', () => {
   beforeEach(async () => {
     await h.apply(['product.created', product('a', 10), 'a'])
@@ -316,14 +429,18 @@ describe('redelivery and out-of-order delivery', () => {
       ['order.placed', placed('o2', [['a', 2]]), 'o2'],
       ['order.expired', ref('o2'), 'o2'],
       ['payment.succeeded', paid('o1'), 'o1'],
+      ['order.shipped', ref('o1'), 'o1'],
+      ['order.placed', placed('o3', [['a', 4]]), 'o3'],
+      ['order.paid', { ...ref('o3'), paymentId: 'pay-o3' }, 'o3'],
+      ['order.cancelled', adminCancellation('o3'), 'o3'],
     )
     expect(h.item('a')).toMatchObject({ onHand: 7, reserved: 0 })
     const types = h.outbox().map((e) => e.type)
-    expect(types.filter((t) => t === 'stock.reserved')).toHaveLength(2)
-    expect(types.filter((t) => t === 'stock.released')).toHaveLength(1)
-    expect(types.filter((t) => t === 'stock.committed')).toHaveLength(1)
+    expect(types.filter((t) => t === 'stock.reserved')).toHaveLength(3)
+    expect(types.filter((t) => t === 'stock.released')).toHaveLength(2)
+    expect(types.filter((t) => t === 'stock.committed')).toHaveLength(2)
     const inbox = h.svc.store.sqlite.prepare('SELECT count(*) AS n FROM mart_inbox').get() as { n: number }
-    expect(inbox.n).toBe(5)
+    expect(inbox.n).toBe(9)
   })
 
   test('a second order.placed for the same order (a new event id) reserves nothing more and emits nothing', async () => {
@@ -381,18 +498,55 @@ describe('redelivery and out-of-order delivery', () => {
     expect(h.outbox().map((e) => e.type)).toEqual(['stock.adjusted'])
   })
 
-  test('a release after a commit, and a commit after a release, change nothing', async () => {
+  test('a payment too late for its order, before or after the expiry: the goods end on the shelf either way', async () => {
     await h.apply(
       ['order.placed', placed('o1', [['a', 1]]), 'o1'],
-      ['order.placed', placed('o2', [['a', 1]]), 'o2'],
-      ['order.paid', { ...ref('o1'), paymentId: 'p' }, 'o1'],
+      ['order.placed', placed('o2', [['a', 2]]), 'o2'],
+      // o1: the payment reaches inventory before the expiry the order service decided first.
+      ['payment.succeeded', paid('o1'), 'o1'],
       ['order.expired', ref('o1'), 'o1'],
+      // o2: the expiry first; the payment finds nothing held.
       ['order.expired', ref('o2'), 'o2'],
       ['payment.succeeded', paid('o2'), 'o2'],
     )
-    expect(h.item('a')).toMatchObject({ onHand: 9, reserved: 0 })
+    expect(h.item('a')).toMatchObject({ onHand: 10, reserved: 0 })
     expect(dataOf('stock.committed').map((d) => d.orderId)).toEqual(['o1'])
-    expect(dataOf('stock.released').map((d) => d.orderId)).toEqual(['o2'])
+    expect(dataOf('stock.released')).toEqual([
+      { orderId: 'o1', lines: [{ productId: 'a', quantity: 1 }] },
+      { orderId: 'o2', lines: [{ productId: 'a', quantity: 2 }] },
+    ])
+  })
+
+  test('an admin cancellation that overtakes its payment.succeeded: restocked once, the payment changes nothing', async () => {
+    await h.apply(
+      ['order.placed', placed('o1', [['a', 3]]), 'o1'],
+      ['order.paid', { ...ref('o1'), paymentId: 'pay-o1' }, 'o1'],
+      ['order.cancelled', adminCancellation('o1'), 'o1'],
+      ['payment.succeeded', paid('o1'), 'o1'],
+    )
+    expect(h.item('a')).toMatchObject({ onHand: 10, reserved: 0 })
+    expect(h.outbox().map((e) => e.type)).toEqual([
+      'stock.adjusted',
+      'stock.reserved',
+      'stock.adjusted',
+      'stock.committed',
+      'stock.adjusted',
+      'stock.released',
+      'stock.adjusted',
+    ])
+    expect(warnings()).toEqual([])
+  })
+
+  test('cash on delivery shipped, then its cash collected, then a cancellation: the goods stay shipped', async () => {
+    await h.apply(
+      ['order.placed', placed('o1', [['a', 2]]), 'o1'],
+      ['order.shipped', ref('o1'), 'o1'],
+      ['payment.succeeded', { ...paid('o1'), method: 'cod' }, 'o1'],
+      ['order.cancelled', adminCancellation('o1'), 'o1'],
+    )
+    expect(h.item('a')).toMatchObject({ onHand: 8, reserved: 0 })
+    expect(ofType('stock.committed')).toHaveLength(1)
+    expect(ofType('stock.released')).toEqual([])
   })
 })
 
@@ -404,15 +558,15 @@ describe('events that no longer apply', () => {
       ['payment.succeeded', paid('o1'), 'o1'],
       // The second announcement of the payment is expected: no warning.
       ['order.paid', { ...ref('o1'), paymentId: 'pay-o1' }, 'o1'],
+      ['order.shipped', ref('o1'), 'o1'],
       ['order.cancelled', cancellation('o1', 'too late'), 'o1'],
       ['order.expired', ref('o1'), 'o1'],
       ['order.placed', placed('o1', [['a', 1]]), 'o1'],
     )
-    const warnings = h.logLines().filter((l) => l.msg === 'order event ignored: no transition from this hold')
-    expect(warnings.map((l) => [l.level, l.orderId, l.state, l.input, l.event, l.ignored])).toEqual([
-      [40, 'o1', 'committed', 'cancelled', 'order.cancelled', 1],
-      [40, 'o1', 'committed', 'cancelled', 'order.expired', 2],
-      [40, 'o1', 'committed', 'placed', 'order.placed', 1],
+    expect(warnings().map((l) => [l.level, l.orderId, l.state, l.input, l.event, l.ignored])).toEqual([
+      [40, 'o1', 'shipped', 'cancelled', 'order.cancelled', 1],
+      [40, 'o1', 'shipped', 'cancelled', 'order.expired', 2],
+      [40, 'o1', 'shipped', 'placed', 'order.placed', 1],
     ])
     expect(h.item('a')).toMatchObject({ onHand: 9, reserved: 0 })
     // Handled (their inbox rows committed), so never retried or dead-lettered.

@@ -32,7 +32,7 @@ const expected: Record<TableState, Record<HoldInput, string>> = {
     // Paid before inventory saw the order: what is reserved leaves the shelf at once.
     placed: 'committed: reserve, shipHold',
     placed_short: 'rejected: reject',
-    // A release beats a payment: the payment's own service refunds it.
+    // The order ended, and a payment does not revive it: payment refunds it, nothing leaves the shelf.
     cancelled: 'released:',
     rejected: 'released:',
     paid: 'ignored',
@@ -43,9 +43,10 @@ const expected: Record<TableState, Record<HoldInput, string>> = {
     placed_short: 'ignored',
     cancelled: 'released: releaseHold',
     rejected: 'released: releaseHold',
+    // Paid: the goods leave the shelf and wait for the parcel; a cancellation can still bring them back.
     paid: 'committed: shipHold',
-    // Shipped before paid (cash on delivery): the goods leave now.
-    shipped: 'committed: shipHold',
+    // Shipped before paid (cash on delivery): the goods leave, for good.
+    shipped: 'shipped: shipHold',
   },
   rejected: {
     placed: 'ignored',
@@ -68,13 +69,35 @@ const expected: Record<TableState, Record<HoldInput, string>> = {
   committed: {
     placed: 'ignored',
     placed_short: 'ignored',
-    // Committed is final: a late cancellation gives nothing back.
-    cancelled: 'ignored',
+    // Cancelled (an admin, a paid order) or expired (a payment that came too late) before it
+    // shipped: the order never will ship, so what it took goes back on the shelf.
+    cancelled: 'restocked: restock',
     rejected: 'ignored',
     // payment.succeeded and order.paid both announce the payment: the second finds it committed.
     paid: 'committed:',
-    // Whichever of the payment and the shipment comes first ships the hold; the other finds it done.
-    shipped: 'committed:',
+    // The parcel left: from now on the goods are gone for good.
+    shipped: 'shipped:',
+  },
+  shipped: {
+    placed: 'ignored',
+    placed_short: 'ignored',
+    // The goods left with the parcel: a cancellation cannot bring them back.
+    cancelled: 'ignored',
+    rejected: 'ignored',
+    // Cash on delivery collected after shipping, or the second announcement of the payment.
+    paid: 'shipped:',
+    // A hold committed before holds kept their lines (0002) became shipped: its order.shipped finds it so.
+    shipped: 'shipped:',
+  },
+  restocked: {
+    placed: 'ignored',
+    placed_short: 'ignored',
+    cancelled: 'ignored',
+    rejected: 'ignored',
+    // The payment that committed the hold, announced again: payment refunds it.
+    paid: 'restocked:',
+    // A cancelled order does not ship; if one did, its goods are back on the shelf: worth a warning.
+    shipped: 'ignored',
   },
 }
 
@@ -85,8 +108,9 @@ describe('the hold transition table', () => {
     expect(spell(transition(state, input))).toBe(expected[state]?.[input] as string)
   })
 
-  test('the states are "none" and every state a hold row can have', () => {
+  test('the states are "none" and every state a hold row can have, each a row above', () => {
     expect(tableStates).toEqual(['none', ...holdStates])
+    expect(Object.keys(expected).sort()).toEqual([...tableStates].sort())
   })
 
   test('stock is held only in `reserved`: what enters it reserves, what leaves it releases or ships', () => {
@@ -104,8 +128,25 @@ describe('the hold transition table', () => {
     }
   })
 
+  test('goods off the shelf come back only from `committed`, and never once shipped', () => {
+    const off = (s: TableState) => s === 'committed' || s === 'shipped'
+    for (const [state, input] of pairs) {
+      const t = transition(state, input)
+      if (!t) continue
+      const effects = new Set(t.effects)
+      // What reaches committed or shipped from a state with nothing off the shelf ships.
+      if (!off(state) && off(t.to)) expect(effects).toContain('shipHold')
+      if (effects.has('shipHold')) expect(off(t.to)).toBe(true)
+      // A restock is the way out of committed other than the parcel, and only that.
+      if (effects.has('restock')) expect([state, t.to]).toEqual(['committed', 'restocked'])
+      // Out of committed: the parcel takes what is already off the shelf, a restock brings it back.
+      if (state === 'committed' && t.to === 'shipped') expect(t.effects).toEqual([])
+      if (state === 'committed' && t.to === 'restocked') expect(t.effects).toEqual(['restock'])
+    }
+  })
+
   test('final states only ever stay as they are', () => {
-    for (const state of ['rejected', 'released', 'committed'] as const) {
+    for (const state of ['rejected', 'released', 'shipped', 'restocked'] as const) {
       for (const input of holdInputs) {
         const t = transition(state, input)
         if (t) expect(t).toEqual({ to: state, effects: [] })

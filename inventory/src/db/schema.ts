@@ -1,6 +1,14 @@
 import { isOneOf } from '@mart/shared/db/one-of'
 import { sql } from 'drizzle-orm'
-import { check, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import {
+  type AnySQLiteColumn,
+  check,
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+} from 'drizzle-orm/sqlite-core'
 import { holdStates } from '../holds.ts'
 
 /**
@@ -29,7 +37,8 @@ export const stockItems = sqliteTable(
 /**
  * Where each order stands with inventory (see holds.ts): the record that makes every transition
  * idempotent and independent of arrival order. `released` and `paid` may be tombstones, written by a
- * release or a payment that arrived before the order.placed they follow.
+ * release or a payment that arrived before the order.placed they follow. A new state rebuilds the
+ * table for its CHECK, by hand: see migration 0002.
  */
 export const orderHolds = sqliteTable(
   'order_holds',
@@ -41,22 +50,35 @@ export const orderHolds = sqliteTable(
   (t) => [check('order_holds_state', isOneOf(t.state, holdStates))],
 )
 
+/** The columns of an order's lines, one row per (order, product): what it holds, or what it took. */
+const orderLine = () => ({
+  orderId: text('order_id')
+    .notNull()
+    .references(() => orderHolds.orderId),
+  productId: text('product_id')
+    .notNull()
+    .references(() => stockItems.productId),
+  quantity: integer('quantity').notNull(),
+  createdAt: integer('created_at').notNull(),
+})
+
+type OrderLineColumns = Record<'orderId' | 'productId' | 'quantity', AnySQLiteColumn>
+const orderLineKeys = (table: string, t: OrderLineColumns) => [
+  primaryKey({ columns: [t.orderId, t.productId] }),
+  check(`${table}_quantity`, sql`${t.quantity} > 0`),
+]
+
 /** What an order holds right now, per product; rows leave when the hold is released or shipped. */
-export const reservations = sqliteTable(
-  'reservations',
-  {
-    orderId: text('order_id')
-      .notNull()
-      .references(() => orderHolds.orderId),
-    productId: text('product_id')
-      .notNull()
-      .references(() => stockItems.productId),
-    quantity: integer('quantity').notNull(),
-    createdAt: integer('created_at').notNull(),
-  },
-  (t) => [
-    primaryKey({ columns: [t.orderId, t.productId] }),
-    index('reservations_product').on(t.productId),
-    check('reservations_quantity', sql`${t.quantity} > 0`),
-  ],
+export const reservations = sqliteTable('reservations', orderLine(), (t) => [
+  ...orderLineKeys('reservations', t),
+  index('reservations_product').on(t.productId),
+])
+
+/**
+ * What each order took off the shelf, per product (shipHold; `created_at` is when): what a
+ * cancellation before the order ships puts back (restock). Kept once the order ships or is
+ * restocked, as the record of what it took.
+ */
+export const committedLines = sqliteTable('committed_lines', orderLine(), (t) =>
+  orderLineKeys('committed_lines', t),
 )

@@ -156,7 +156,8 @@ export const catalog = {
   ),
   'stock.released': define(
     'inventory.events',
-    "An order's reservation was given back.",
+    "An order's stock went back on the shelf: its reservation was released, or, cancelled before it shipped, " +
+      'what it had taken off the shelf (stock.committed) was restocked.',
     Type.Object({ orderId: Id, lines: Lines }),
   ),
   'stock.committed': define(
