@@ -9,6 +9,7 @@ import {
   PageAnswer,
   problems,
   SingleLineText,
+  strictBody,
   type TokenVerifier,
 } from '@mart/shared'
 import { type Static, Type } from '@sinclair/typebox'
@@ -95,7 +96,7 @@ export function buildApp({ config, log, placing, reads, commands, verifier, read
             }),
           ),
         }),
-        body: PlaceOrder,
+        ...strictBody(PlaceOrder),
         response: { 202: OrderView, ...problems(422) },
         detail: {
           tags: ['orders'],
@@ -165,10 +166,12 @@ export function buildApp({ config, log, placing, reads, commands, verifier, read
       {
         requireUser: true,
         ...ByOrder,
-        body: Type.Optional(
-          Type.Object(
-            { reason: Type.Optional(SingleLineText({ maxLength: 500 })) },
-            { additionalProperties: false },
+        ...strictBody(
+          Type.Optional(
+            Type.Object(
+              { reason: Type.Optional(SingleLineText({ maxLength: 500 })) },
+              { additionalProperties: false },
+            ),
           ),
         ),
         response: { 200: OrderView, ...problems(409) },

@@ -100,7 +100,8 @@ export class OrderSaga {
       .where(eq(orders.id, orderId))
       .returning()
       .get() as OrderRow
-    if (order.expiresAt !== null && !expires) t.cancelJob(EXPIRY_JOB, orderId)
+    // The expiry job itself is marked done by its runner, in this transaction: only others are cancelled.
+    if (order.expiresAt !== null && !expires && h.input !== 'expire') t.cancelJob(EXPIRY_JOB, orderId)
 
     const lines = linesOf(t.db, orderId)
     const details: MoveDetails = { lines }
