@@ -2,7 +2,7 @@
 // Statements are prepared once: a read is a lookup, not a query build.
 import { keysetPages, mapPage, type Page, type PageRequest, type Principal, type Store } from '@mart/shared'
 import { Type } from '@sinclair/typebox'
-import { and, asc, desc, eq, gt, lt, type SQL, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm'
 import { maySee } from './commands.ts'
 import type * as schema from './db/schema.ts'
 import { orderLines, orders, orderVersions, timeline } from './db/schema.ts'
@@ -36,6 +36,7 @@ export class OrderReads {
   private readonly lines
   private readonly entries
   private readonly versions
+  private readonly listQueries = new Map<string, ReturnType<OrderReads['buildList']>>()
 
   constructor(private readonly store: Store<typeof schema>) {
     const { db } = store
@@ -83,22 +84,43 @@ export class OrderReads {
   list(user: Principal, q: ListQuery): Page<OrderView> {
     const { limit, after } = orderPages.read(q)
     const userId = user.role === 'admin' ? q.userId : user.id
-    const where: (SQL | undefined)[] = [
-      userId === undefined ? undefined : eq(orders.userId, userId),
-      q.status === undefined ? undefined : eq(orders.status, q.status),
-      after === undefined ? undefined : lt(orders.id, after),
-    ]
-    const rows = this.store.db
-      .select()
-      .from(orders)
-      .where(and(...where))
-      .orderBy(desc(orders.id))
-      .limit(limit + 1)
-      .all()
+    const rows = this.listQuery(userId !== undefined, q.status !== undefined, after !== undefined).all({
+      userId,
+      status: q.status,
+      after,
+      limit: limit + 1,
+    })
     return mapPage(
       orderPages.page(rows, limit, (r) => r.id),
       (r) => this.view(r),
     )
+  }
+
+  /** One prepared statement per combination of filters, made on first use. */
+  private listQuery(byUser: boolean, byStatus: boolean, paged: boolean) {
+    const shape = `${byUser}${byStatus}${paged}`
+    let query = this.listQueries.get(shape)
+    if (!query) {
+      query = this.buildList(byUser, byStatus, paged)
+      this.listQueries.set(shape, query)
+    }
+    return query
+  }
+
+  private buildList(byUser: boolean, byStatus: boolean, paged: boolean) {
+    return this.store.db
+      .select()
+      .from(orders)
+      .where(
+        and(
+          byUser ? eq(orders.userId, sql.placeholder('userId')) : undefined,
+          byStatus ? eq(orders.status, sql.placeholder('status')) : undefined,
+          paged ? lt(orders.id, sql.placeholder('after')) : undefined,
+        ),
+      )
+      .orderBy(desc(orders.id))
+      .limit(sql.placeholder('limit'))
+      .prepare()
   }
 
   timeline(orderId: string): TimelineEntryView[] {
