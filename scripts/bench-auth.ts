@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util'
 import { loadPublicKeys, sleep, TokenVerifier } from '@mart/shared'
 import { testLogger } from '@mart/shared/testing'
 import { ADMIN, startUser, tally } from '../user/test/support.ts'
+import { inUnit, machineLine, percentiles } from './bench/stats.ts'
 
 const { values } = parseArgs({
   options: {
@@ -18,7 +19,7 @@ const { values } = parseArgs({
     registrations: { type: 'string', default: '64' },
   },
 })
-console.log(`\nmachine: ${navigator.hardwareConcurrency} cores, bun ${Bun.version}\n`)
+console.log(`\n${machineLine()}\n`)
 if (values.mode === 'tokens') await tokens(Number(values.requests))
 else if (values.mode === 'register-flood') await registerFlood(Number(values.registrations))
 else throw new Error(`unknown --mode ${values.mode} (tokens, register-flood)`)
@@ -39,9 +40,8 @@ async function tokens(n: number) {
       await run()
       lat.push(performance.now() - t)
     }
-    lat.sort((a, b) => a - b)
-    const q = (p: number) => ((lat[Math.floor(lat.length * p)] ?? Number.NaN) * 1000).toFixed(1)
-    console.log(`| ${label} | ${n} | ${q(0.5)} | ${q(0.99)} |`)
+    const { p50, p99 } = percentiles(lat)
+    console.log(`| ${label} | ${n} | ${inUnit(p50, 'µs')} | ${inUnit(p99, 'µs')} |`)
   }
 
   console.log('| what | runs | p50 µs | p99 µs |\n| --- | ---: | ---: | ---: |')
@@ -80,11 +80,8 @@ async function registerFlood(n: number) {
     return (performance.now() - t) / 1000
   }
   const summary = (label: string, lat: number[]) => {
-    const sorted = [...lat].sort((a, b) => a - b)
-    const p50 = sorted[Math.ceil(sorted.length / 2) - 1] ?? Number.NaN
-    console.log(
-      `| ${label} | ${sorted.length} | ${p50.toFixed(3)} | ${(sorted.at(-1) ?? Number.NaN).toFixed(3)} |`,
-    )
+    const { count, p50, max } = percentiles(lat)
+    console.log(`| ${label} | ${count} | ${p50.toFixed(3)} | ${max.toFixed(3)} |`)
   }
 
   const alone: number[] = []

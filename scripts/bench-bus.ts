@@ -19,6 +19,7 @@ import {
   tx,
 } from '@mart/shared'
 import { afterHandled, sampleProduct, tempDir } from '@mart/shared/testing'
+import { inUnit, machineLine, percentiles } from './bench/stats.ts'
 import { withKafka } from './with-kafka.ts'
 
 const { values: opts } = parseArgs({
@@ -96,10 +97,6 @@ async function rig(bus: Bus, dir: string): Promise<Rig> {
 
 const data = (id: string) => sampleProduct(id, 10)
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN
-}
-
 /** Commits `rate` events a second for `secs` seconds, one per transaction; latencies of those. */
 async function steady(r: Rig, secs: number, tag: string) {
   const started = new Map<string, number>()
@@ -121,14 +118,8 @@ async function steady(r: Rig, secs: number, tag: string) {
     await Bun.sleep(tickMs)
   }
   await waitAll(r, [...started.keys()])
-  const lat = [...started].map(([id, t]) => (r.handled.get(id) as number) - t).sort((a, b) => a - b)
-  return {
-    events: total,
-    p50: percentile(lat, 50),
-    p90: percentile(lat, 90),
-    p99: percentile(lat, 99),
-    max: lat.at(-1) ?? Number.NaN,
-  }
+  const { p50, p90, p99, max } = percentiles([...started].map(([id, t]) => (r.handled.get(id) as number) - t))
+  return { events: total, p50, p90, p99, max }
 }
 
 async function throughput(r: Rig) {
@@ -199,13 +190,11 @@ if (opts.transport !== 'memory') {
   }
 }
 
-const f = (n: number) => n.toFixed(2)
+const f = (ms: number) => inUnit(ms, 'ms')
 console.log(
   `\nbus benchmark: ${rate} events/s for ${seconds} s after ${warmup} s of warm-up (one event per transaction), then ${burst} as fast as possible`,
 )
-console.log(
-  `machine: ${navigator.hardwareConcurrency} cores, bun ${Bun.version}, ${process.platform}/${process.arch}\n`,
-)
+console.log(`${machineLine()}\n`)
 console.log('| transport | events | p50 ms | p90 ms | p99 ms | max ms | throughput events/s |')
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
 for (const r of results) {

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ensureDevKeys } from '@mart/shared'
 import { tempDir, waitFor } from '@mart/shared/testing'
+import { machineLine, percentiles } from './bench/stats.ts'
 import { root } from './services.ts'
 
 const { values: opts } = parseArgs({
@@ -76,11 +77,9 @@ child.kill('SIGTERM')
 await child.exited
 data.cleanup()
 
-const sorted = [...health].sort((a, b) => a - b)
-const pct = (p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN
+const waited = percentiles(health)
 console.log(
-  `\n${parallel} x POST /api/auth/login with ${depth} nested arrays (${body.length} bytes), NODE_ENV=${opts['node-env']}; bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`,
+  `\n${parallel} x POST /api/auth/login with ${depth} nested arrays (${body.length} bytes), NODE_ENV=${opts['node-env']}\n${machineLine()}\n`,
 )
 console.log('| hostile request | status | content-type | ms |')
 console.log('| --- | ---: | --- | ---: |')
@@ -88,6 +87,6 @@ attacks.forEach((a, i) => {
   console.log(`| ${i + 1} | ${a.status} | ${a.type} | ${a.ms.toFixed(1)} |`)
 })
 console.log(
-  `\n/health meanwhile: ${health.length} requests, p50 ${pct(50).toFixed(2)} ms, max ${pct(100).toFixed(1)} ms`,
+  `\n/health meanwhile: ${waited.count} requests, p50 ${waited.p50.toFixed(2)} ms, max ${waited.max.toFixed(1)} ms`,
 )
 console.log(`first answer: ${attacks[0]?.answer.slice(0, 200)}`)

@@ -6,6 +6,7 @@
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { tempDir, waitFor } from '@mart/shared/testing'
+import { machineLine } from './bench/stats.ts'
 import { entryOf, root } from './services.ts'
 
 const { values: opts } = parseArgs({
@@ -102,9 +103,7 @@ await stop()
 data.cleanup()
 
 const hello = results[0]?.rps ?? Number.NaN
-console.log(
-  `\nwrk -t1 -c${opts.connections} -d${opts.seconds}s after 3 s of warm-up; machine: ${navigator.hardwareConcurrency} cores, bun ${Bun.version}\n`,
-)
+console.log(`\nwrk -t1 -c${opts.connections} -d${opts.seconds}s after 3 s of warm-up; ${machineLine()}\n`)
 console.log('| server | requests/s | p50 ms | p99 ms | hello-world / this |')
 console.log('| --- | ---: | ---: | ---: | ---: |')
 for (const r of results) {

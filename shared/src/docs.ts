@@ -5,7 +5,12 @@ import { toOpenAPISchema } from '@elysiajs/openapi'
 import { type AnyElysia, Elysia } from 'elysia'
 import { securitySchemes } from './auth.ts'
 import { notFound } from './errors.ts'
+import { registerFormats } from './events/formats.ts'
 import { completeDocument } from './openapi-doc.ts'
+
+// Loading @elysiajs/openapi replaced TypeBox's uuid and email checks with ones that build a Zod
+// schema per call: ours again, before any route validates with them.
+registerFormats()
 
 export interface DocsInfo {
   title: string

@@ -2,6 +2,7 @@
 // the order and time jobs run in, retries, dead jobs and purging. A moved clock stands in for waiting.
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { Type } from '@sinclair/typebox'
+import Database from 'better-sqlite3'
 import {
   declareJobs,
   defineJob,
@@ -75,6 +76,28 @@ describe('scheduling', () => {
     run({ 'order.expire': writes() }, { pollMs: 600_000 })
     tx(store, (t) => void t.schedule('order.expire', { key: 'soon', at: Date.now() + 200 }))
     await jobIn(store, 'order.expire', 'soon', 'done')
+  })
+
+  test('a runner with nothing due only reads: it never waits for the write lock', async () => {
+    const clock = manualClock()
+    const log = capturedLogger('jobs')
+    run({ 'order.expire': writes() }, { now: clock.now, log: log.log })
+    // What placing an order does: its expiry is due in 30 minutes, and the commit wakes the runner.
+    tx(store, (t) => void t.schedule('order.expire', { key: 'o1', at: clock.now() + 1_800_000 }))
+
+    // Another connection holds the write lock (a request's transaction, the jobs CLI) while the
+    // runner looks several times: a look that wrote would wait, then fail with SQLITE_BUSY.
+    store.sqlite.pragma('busy_timeout = 50')
+    const other = new Database(store.file)
+    other.exec('BEGIN IMMEDIATE')
+    await Bun.sleep(100)
+    other.exec('COMMIT')
+    other.close()
+    expect(log.lines().filter((l) => l.msg === 'could not pick jobs')).toEqual([])
+
+    clock.advance(1_800_000)
+    await jobIn(store, 'order.expire', 'o1', 'done')
+    expect(effects(store)).toEqual(['order.expire:o1'])
   })
 
   test('scheduling a job that is scheduled or running changes nothing; a done or dead one starts afresh', async () => {

@@ -140,7 +140,8 @@ export class JobRunner {
         const now = this.now()
         this.renewLeases(now)
         const free = this.concurrency - this.running.size
-        const leased = free > 0 ? st.lease.all({ now, leaseUntil: now + this.leaseMs, limit: free }) : []
+        const due = free > 0 && st.anyDue.get({ now })?.due === 1
+        const leased = due ? st.lease.all({ now, leaseUntil: now + this.leaseMs, limit: free }) : []
         for (const job of leased.sort((a, b) => a.runAt - b.runAt)) this.launch(job)
         failures = 0
         waitMs = this.untilNextLook(now, st.nextDue.get()?.at ?? null)

@@ -52,6 +52,14 @@ export const jobStatements = perStore((store: Store) => {
       "DELETE FROM mart_jobs WHERE kind = ? AND key = ? AND state IN ('scheduled', 'running')",
     ),
     // Due: scheduled and its time has come, or running under a lease that expired (its runner died).
+    /**
+     * Whether any job is due (as `lease` picks them), on the state index: a read, so that a runner
+     * woken with nothing due (a commit that scheduled a job for later) takes no write lock.
+     */
+    anyDue: sqlite.prepare<[{ now: number }], { due: number }>(
+      `SELECT EXISTS (SELECT 1 FROM mart_jobs WHERE state = 'scheduled' AND run_at <= @now)
+         OR EXISTS (SELECT 1 FROM mart_jobs WHERE state = 'running' AND lease_until <= @now) AS due`,
+    ),
     lease: sqlite.prepare<[{ now: number; leaseUntil: number; limit: number }], LeasedJob>(
       `UPDATE mart_jobs SET state = 'running', attempts = attempts + 1, lease_until = @leaseUntil, updated_at = @now
        WHERE rowid IN (
