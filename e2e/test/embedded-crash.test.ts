@@ -4,45 +4,26 @@ import { afterEach, beforeEach, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { devTokenSigner, tempDir, waitFor } from '@mart/shared/testing'
 import Database from 'better-sqlite3'
-
-const fixture = join(import.meta.dir, 'fixtures', 'embedded.ts')
-
-async function embedded(dataDir: string, services: string[]) {
-  const child = Bun.spawn(['bun', fixture, dataDir, services.join(',')], {
-    stdout: 'pipe',
-    stderr: 'inherit',
-  })
-  const reader = child.stdout.getReader()
-  let out = ''
-  while (!out.includes('\n')) {
-    const { value, done } = await reader.read()
-    if (done) throw new Error(`the embedded marketplace exited: ${out}`)
-    out += new TextDecoder().decode(value)
-  }
-  const { url } = JSON.parse(out) as { url: string }
-  return { child, url }
-}
+import { kill9, killAll, spawnFixture } from './processes.ts'
 
 let tmp: ReturnType<typeof tempDir>
-const children: Bun.Subprocess[] = []
 beforeEach(() => {
   tmp = tempDir('mart-embedded-')
 })
 afterEach(async () => {
-  for (const c of children.splice(0)) {
-    c.kill('SIGKILL')
-    await c.exited
-  }
+  await killAll()
   tmp.cleanup()
 })
+
+/** The embedded marketplace with `services`, on `tmp.dir`. */
+const embedded = (services: string[]) => spawnFixture('embedded.ts', [tmp.dir, services.join(',')])
 
 test('a product.created handed to the bus, then kill -9: after the restart inventory has the stock item', async () => {
   const admin = await (await devTokenSigner(tmp.dir))('admin')
   const auth = { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }
 
   // Run 1: the catalogue alone. Its event reaches the bus, which nobody reads yet.
-  const first = await embedded(tmp.dir, ['product'])
-  children.push(first.child)
+  const first = await embedded(['product'])
   const created = await fetch(`${first.url}/api/products`, {
     method: 'POST',
     headers: auth,
@@ -64,12 +45,10 @@ test('a product.created handed to the bus, then kill -9: after the restart inven
     'the relay to hand product.created to the bus',
   )
   outbox.close()
-  first.child.kill('SIGKILL')
-  await first.child.exited
+  await kill9(first)
 
   // Run 2: the same data, now with inventory.
-  const second = await embedded(tmp.dir, ['product', 'inventory'])
-  children.push(second.child)
+  const second = await embedded(['product', 'inventory'])
   const item = await waitFor(async () => {
     const r = await fetch(`${second.url}/api/inventory/${id}`, { headers: auth })
     return r.status === 200 ? ((await r.json()) as { onHand: number; reserved: number }) : null
