@@ -3,11 +3,13 @@ import {
   createHttpApp,
   forbidden,
   httpSettings,
+  keepStreamOpen,
   LiteralUnion,
   type Logger,
   notFound,
   PageAnswer,
   problems,
+  QueryInteger,
   SingleLineText,
   strictBody,
   type TokenVerifier,
@@ -18,6 +20,7 @@ import type { OrderConfig } from './config.ts'
 import { IDEMPOTENCY_KEY_PATTERN } from './idempotency.ts'
 import { PlaceOrder, type Placing } from './placing.ts'
 import { type OrderReads, orderPages } from './reads.ts'
+import type { OrderStreams } from './stream.ts'
 import { orderStatuses } from './transitions.ts'
 import { OrderView } from './view.ts'
 
@@ -48,11 +51,12 @@ export interface AppDeps {
   placing: Placing
   reads: OrderReads
   commands: Commands
+  streams: OrderStreams
   verifier: TokenVerifier
   ready: () => boolean
 }
 
-export function buildApp({ config, log, placing, reads, commands, verifier, ready }: AppDeps) {
+export function buildApp({ config, log, placing, reads, commands, streams, verifier, ready }: AppDeps) {
   const location = (id: string) => `/api/orders/${id}`
 
   return createHttpApp({
@@ -141,6 +145,58 @@ export function buildApp({ config, log, placing, reads, commands, verifier, read
         ...ByOrder,
         response: { 200: OrderView },
         detail: { tags: ['orders'], summary: 'One order (its owner or an admin; anyone else: 404)' },
+      },
+    )
+    .get(
+      '/api/orders/:id/stream',
+      ({ user, params, headers, request, server }) =>
+        // A stream outlasts the listener's idle timeout (server is null embedded: that listener sees to it).
+        keepStreamOpen(
+          server,
+          request,
+          streams.stream({ request, user, orderId: params.id, lastEventId: headers['last-event-id'] }),
+        ),
+      {
+        requireUser: true,
+        ...ByOrder,
+        headers: Type.Object({
+          'last-event-id': Type.Optional(
+            QueryInteger({
+              minimum: 0,
+              description:
+                'The last version received (a reconnecting EventSource sends it): only later versions are sent',
+            }),
+          ),
+        }),
+        detail: {
+          tags: ['orders'],
+          summary:
+            'Follow an order live (Server-Sent Events): its view on every change, ending after a final state',
+          description:
+            'Each event is `id: <version>`, `event: order`, `data: <the order, as GET /api/orders/{id} answers it>`. ' +
+            'On connect: every version after Last-Event-ID (all of them without it), then each new one as it ' +
+            'commits, in version order; the stream ends after a delivered, rejected, cancelled or expired ' +
+            'version, and a reconnect that already has it gets 204. A `: keep-alive` comment comes every 15 s. ' +
+            'The stream also ends when the token expires or is revoked (reconnect with a fresh one) and when ' +
+            'the service stops. At most 5 open streams per user (429 beyond, with Retry-After).',
+          responses: {
+            200: {
+              description: 'The event stream',
+              content: {
+                'text/event-stream': {
+                  schema: {
+                    type: 'string',
+                    example:
+                      'retry: 3000\n\nid: 1\nevent: order\ndata: {"id":"...","status":"pending",...}\n\n',
+                  },
+                },
+              },
+            },
+            204: { description: 'The client has the final version already: nothing more will come' },
+            429: { description: 'Too many open streams' },
+            503: { description: 'The service is stopping' },
+          },
+        },
       },
     )
     .get(

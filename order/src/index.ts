@@ -11,6 +11,7 @@ import { purgeKeys } from './idempotency.ts'
 import { Placing } from './placing.ts'
 import { OrderReads } from './reads.ts'
 import { EXPIRY_JOB, OrderSaga } from './saga.ts'
+import { OrderStreams } from './stream.ts'
 
 export const definition: ServiceDefinition<typeof schema, typeof OrderConfig> = {
   name: 'order',
@@ -34,11 +35,12 @@ export const definition: ServiceDefinition<typeof schema, typeof OrderConfig> = 
     const placing = new Placing(store, saga, config.ORDER_RESERVATION_TTL_SECONDS * 1000)
     const reads = new OrderReads(store)
     const commands = new Commands(store, saga)
+    const streams = new OrderStreams({ reads, changes, verifier, log: log.child({ component: 'stream' }) })
     const stopPurging = housekeeping(log, 'purge idempotency keys', 3_600_000, () =>
       tx(store, (t) => purgeKeys(t)),
     )
     return {
-      app: buildApp({ config, log, placing, reads, commands, verifier, ready }),
+      app: buildApp({ config, log, placing, reads, commands, streams, verifier, ready }),
       handlers: handlers(saga),
       jobs: {
         // The order was not paid in time: expired, unless something moved it on meanwhile.
@@ -47,6 +49,7 @@ export const definition: ServiceDefinition<typeof schema, typeof OrderConfig> = 
             void saga.apply(t, job.key, { input: 'expire', type: EXPIRY_JOB, source: 'order' }),
         }),
       },
+      endStreams: () => streams.endAll(),
       stop: stopPurging,
     }
   },

@@ -5,7 +5,7 @@ import { MemoryBus } from './bus/memory.ts'
 import { ConfigError, checkServiceConfigs, loadConfig, serviceConfig } from './config.ts'
 import { problemOf } from './errors.ts'
 import { GATEWAY_PORT, routeFor, type ServiceName } from './gateway.ts'
-import { figuresOf, problemResponse } from './http.ts'
+import { figuresOf, keepStreamOpen, problemResponse } from './http.ts'
 import { PARSER_BODY_LIMIT, raiseParserLimits } from './http-limits.ts'
 import { exitOnSignal, type RunningService, type ServiceDefinition, startService } from './lifecycle.ts'
 import { createLogger, errorFields, type Logger } from './log.ts'
@@ -114,9 +114,16 @@ export async function startEmbedded(defs: AnyDefinition[], opts: EmbeddedOptions
     const headers = new Headers(request.headers)
     headers.set('x-forwarded-for', server?.requestIP(request)?.address ?? '127.0.0.1')
     url.pathname = route.path
-    return service.app.handle(
-      new Request(url.toString(), { method: request.method, headers, body: request.body }),
+    // The client's signal goes along: a stream learns that its client has gone.
+    const response = await service.app.handle(
+      new Request(url.toString(), {
+        method: request.method,
+        headers,
+        body: request.body,
+        signal: request.signal,
+      }),
     )
+    return keepStreamOpen(server, request, response)
   }
 
   raiseParserLimits()
@@ -145,6 +152,7 @@ export async function startEmbedded(defs: AnyDefinition[], opts: EmbeddedOptions
     services: running,
     fetch,
     async stop() {
+      for (const s of running) s.endStreams() // or the listener would wait for them
       await server.stop() // lets in-flight requests finish
       await stopAll()
     },

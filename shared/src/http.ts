@@ -66,6 +66,29 @@ export const httpSettings = (config: BaseConfig) => ({
 
 const PROBLEM_JSON = 'application/problem+json'
 
+/**
+ * How long a listener lets an event stream go without a byte. Bun's idle timeout (10 s by default,
+ * the embedded listener's; 30 s where Elysia listens) is for requests: it cut a stream between two
+ * heartbeats (15 s). A stream sends its heartbeat well within this.
+ */
+export const STREAM_IDLE_SECONDS = 60
+
+/**
+ * `response` as it is; when it is an event stream, the listener that received `request` gives it
+ * STREAM_IDLE_SECONDS instead of its idle timeout. The embedded listener calls it for the services
+ * behind it (their apps have no server of their own), a standalone service's route with Elysia's.
+ */
+export function keepStreamOpen(
+  server: { timeout(request: Request, seconds: number): void } | null | undefined,
+  request: Request,
+  response: Response,
+): Response {
+  if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
+    server?.timeout(request, STREAM_IDLE_SECONDS)
+  }
+  return response
+}
+
 /** Builds a problem response; only `problem` and the trace headers leave the service. */
 export function problemResponse(
   problem: Problem,

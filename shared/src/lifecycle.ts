@@ -48,6 +48,11 @@ export interface ServiceParts<S extends Schema> {
   handlers?: Handlers<S>
   /** The kinds of durable job it schedules with `t.schedule(kind, ...)`, by name. */
   jobs?: JobKinds<S>
+  /**
+   * Ends the responses that stay open (event streams) and refuses new ones. Called as the service
+   * starts to stop, before the listener does: a listener stopping waits for every open response.
+   */
+  endStreams?: () => void
   stop?: () => Promise<void> | void
 }
 
@@ -78,6 +83,11 @@ export interface RunningService<S extends Schema = Schema> {
   relay: OutboxRelay
   jobs: JobRunner
   ready: ServiceReadiness
+  /**
+   * Ends its open streams and refuses new ones (ServiceParts.endStreams): call it before stopping
+   * the listener, which would otherwise wait for them. `stop` calls it too.
+   */
+  endStreams(): void
   /** Drains handlers and jobs, flushes the outbox and closes the bus (if it owns it) and the database. */
   stop(): Promise<void>
 }
@@ -182,7 +192,9 @@ export async function startService<S extends Schema, CS extends TObject>(
     relay,
     jobs: runner,
     ready,
+    endStreams: () => parts.endStreams?.(),
     async stop() {
+      parts.endStreams?.()
       stopping = true
       stopped.abort()
       stopPruning()
@@ -216,6 +228,7 @@ export async function runStandalone<S extends Schema, CS extends TObject>(def: S
     `${def.name} listening`,
   )
   exitOnSignal(log, config.SHUTDOWN_TIMEOUT_MS, async () => {
+    service.endStreams() // or the listener would wait for them
     await app.stop() // stop accepting, wait for in-flight requests
     await service.stop()
   })
