@@ -13,6 +13,10 @@ beforeEach(() => {
 })
 afterEach(async () => {
   for (const c of children.splice(0)) {
+    // SIGTERM first: `bun run` passes it on to `bun scripts/dev.ts`, where a SIGKILL would kill
+    // `bun run` alone and leave Mart running, orphaned, after the suite.
+    c.kill('SIGTERM')
+    await Promise.race([c.exited, Bun.sleep(10_000)])
     c.kill('SIGKILL')
     await c.exited
   }
