@@ -153,6 +153,27 @@ describe('payment', () => {
     ])
   })
 
+  test('payment before inventory, which then refuses: rejected, the money recorded for payment to refund', async () => {
+    await start()
+    const { alice, id } = await placed()
+    const reasons = [{ productId: 'p1', reason: 'insufficient_stock' as const, requested: 1, available: 0 }]
+    await h.apply(
+      ['payment.succeeded', { ...payment(id, alice.id), method: 'stripe' }, id],
+      ['stock.rejected', { orderId: id, reasons }, id],
+    )
+    expect(h.stateOf(id)).toMatchObject({ status: 'rejected', payment: 'paid' })
+    expect(types()).toEqual(['order.placed', 'order.paid', 'order.rejected'])
+  })
+
+  test('a payment after expiry does not revive the order', async () => {
+    await start({ ORDER_RESERVATION_TTL_SECONDS: '1' })
+    const { alice, id } = await placed()
+    await waitFor(() => h.stateOf(id)?.status === 'expired', 'the order to expire', 10_000)
+    await h.apply(['payment.succeeded', { ...payment(id, alice.id), method: 'stripe' }, id])
+    expect(h.stateOf(id)).toMatchObject({ status: 'expired', payment: 'paid' })
+    expect(types()).toEqual(['order.placed', 'order.expired'])
+  }, 15_000)
+
   test('the payment field never moves backwards', async () => {
     await start()
     const { alice, id } = await placed()
