@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import { validationProblem } from '@mart/shared'
 import { and, eq, lt, sql } from 'drizzle-orm'
 import { idempotencyKeys } from './db/schema.ts'
+import { perDb } from './prepared.ts'
 import type { T } from './saga.ts'
 
 /** How long a key answers with its order. */
@@ -32,6 +33,33 @@ function canonical(value: unknown): string {
   return JSON.stringify(value)
 }
 
+const p = sql.placeholder
+const thisKey = and(eq(idempotencyKeys.userId, p('userId')), eq(idempotencyKeys.key, p('key')))
+
+const statements = perDb((db) => ({
+  claim: db
+    .insert(idempotencyKeys)
+    .values({
+      userId: p('userId'),
+      key: p('key'),
+      requestHash: p('hash'),
+      orderId: p('orderId'),
+      status: 0,
+      body: '',
+      createdAt: p('now'),
+    })
+    .onConflictDoNothing()
+    .prepare(),
+  held: db.select().from(idempotencyKeys).where(thisKey).prepare(),
+  drop: db.delete(idempotencyKeys).where(thisKey).prepare(),
+  answer: db
+    .update(idempotencyKeys)
+    // set() takes values or SQL, not placeholders.
+    .set({ status: sql`${p('status')}`, body: sql`${p('body')}` })
+    .where(thisKey)
+    .prepare(),
+}))
+
 export const requestHash = (body: unknown) => createHash('sha256').update(canonical(body)).digest('hex')
 
 /**
@@ -47,25 +75,14 @@ export function claim(
   orderId: string,
   now: number,
 ): Answer | null {
-  const insert = () =>
-    t.db
-      .insert(idempotencyKeys)
-      .values({ userId, key, requestHash: hash, orderId, status: 0, body: '', createdAt: now })
-      .onConflictDoNothing()
-      .run().changes === 1
+  const st = statements(t.db)
+  const insert = () => st.claim.run({ userId, key, hash, orderId, now }).changes === 1
   if (insert()) return null
-  const held = t.db
-    .select()
-    .from(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)))
-    .get()
+  const held = st.held.get({ userId, key })
   if (!held) throw new Error('idempotency key vanished inside its transaction')
   if (held.createdAt <= now - IDEMPOTENCY_WINDOW_MS) {
     // Past its window, not yet purged: the key is free again.
-    t.db
-      .delete(idempotencyKeys)
-      .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)))
-      .run()
+    st.drop.run({ userId, key })
     insert()
     return null
   }
@@ -80,11 +97,7 @@ export function claim(
 
 /** Keeps the answer to replay with the key the request claimed. */
 export function remember(t: T, userId: string, key: string, answer: Omit<Answer, 'orderId'>): void {
-  t.db
-    .update(idempotencyKeys)
-    .set({ status: answer.status, body: answer.body })
-    .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)))
-    .run()
+  statements(t.db).answer.run({ userId, key, status: answer.status, body: answer.body })
 }
 
 /** Deletes keys past their window; answers how many. */

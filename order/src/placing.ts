@@ -19,6 +19,7 @@ import type * as schema from './db/schema.ts'
 import { orderLines, orders, products } from './db/schema.ts'
 import { claim, remember, requestHash } from './idempotency.ts'
 import { placedData } from './order-events.ts'
+import { perDb } from './prepared.ts'
 import { EXPIRY_JOB, type OrderSaga, type T } from './saga.ts'
 import { type LineRow, type OrderRow, type OrderView, viewOf } from './view.ts'
 
@@ -70,20 +71,58 @@ export type Placed =
   | { replayed: false; view: OrderView }
   | { replayed: true; status: number; body: string; orderId: string }
 
-export class Placing {
-  private readonly priceQuery
+const p = sql.placeholder
 
+/** Prepared once: placing is the hot path of the service. */
+const statements = perDb((db) => ({
+  price: db
+    .select()
+    .from(products)
+    .where(eq(products.id, p('id')))
+    .prepare(),
+  nextNumber: db
+    .select({ next: sql<number>`coalesce(max(${orders.number}) + 1, ${FIRST_NUMBER})` })
+    .from(orders)
+    .prepare(),
+  order: db
+    .insert(orders)
+    .values({
+      id: p('id'),
+      number: p('number'),
+      userId: p('userId'),
+      status: 'pending',
+      payment: 'none',
+      currency: p('currency'),
+      totalAmount: p('totalAmount'),
+      shippingAddress: p('shippingAddress'),
+      note: p('note'),
+      expiresAt: p('expiresAt'),
+      outcome: null,
+      version: 1,
+      createdAt: p('now'),
+      updatedAt: p('now'),
+    })
+    .returning()
+    .prepare(),
+  line: db
+    .insert(orderLines)
+    .values({
+      orderId: p('orderId'),
+      position: p('position'),
+      productId: p('productId'),
+      name: p('name'),
+      quantity: p('quantity'),
+      unitAmount: p('unitAmount'),
+    })
+    .prepare(),
+}))
+
+export class Placing {
   constructor(
     private readonly store: Store<typeof schema>,
     private readonly saga: OrderSaga,
     private readonly ttlMs: number,
-  ) {
-    this.priceQuery = store.db
-      .select()
-      .from(products)
-      .where(eq(products.id, sql.placeholder('id')))
-      .prepare()
-  }
+  ) {}
 
   place(user: Principal, body: PlaceOrder, key: string | undefined, trace?: TraceContext): Placed {
     const country = body.shippingAddress?.country
@@ -118,33 +157,22 @@ export class Placing {
     if (total > BigInt(Number.MAX_SAFE_INTEGER)) {
       throw validationProblem([{ path: '/body/lines', message: 'the order total is too large' }])
     }
-    const { next } = t.db
-      .select({ next: sql<number>`coalesce(max(${orders.number}) + 1, ${FIRST_NUMBER})` })
-      .from(orders)
-      .get() as { next: number }
+    const st = statements(t.db)
+    const { next } = st.nextNumber.get() as { next: number }
     const expiresAt = now + this.ttlMs
-    const order = t.db
-      .insert(orders)
-      .values({
-        id,
-        number: next,
-        userId,
-        status: 'pending',
-        payment: 'none',
-        currency,
-        totalAmount: Number(total),
-        shippingAddress: body.shippingAddress ? JSON.stringify(body.shippingAddress) : null,
-        note: body.note ?? null,
-        expiresAt,
-        outcome: null,
-        version: 1,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning()
-      .get() as OrderRow
+    const order = st.order.get({
+      id,
+      number: next,
+      userId,
+      currency,
+      totalAmount: Number(total),
+      shippingAddress: body.shippingAddress ? JSON.stringify(body.shippingAddress) : null,
+      note: body.note ?? null,
+      expiresAt,
+      now,
+    }) as OrderRow
     const rows: LineRow[] = lines.map(({ currency: _, ...l }) => l)
-    t.db.insert(orderLines).values(rows).run()
+    for (const row of rows) st.line.run(row)
     const placed = t.publish('order.placed', placedData(order, rows), { subject: id })
     t.schedule(EXPIRY_JOB, { key: id, at: expiresAt })
     const view = viewOf(order, rows)
@@ -168,8 +196,9 @@ export class Placing {
     const errors: FieldError[] = []
     const merged = new Map<string, LineRow & { currency: string }>()
     let currency: string | undefined
+    const { price } = statements(this.store.db)
     requested.forEach((line, i) => {
-      const product = this.priceQuery.get({ id: line.productId })
+      const product = price.get({ id: line.productId })
       if (!product?.orderable) {
         errors.push({ path: `/body/lines/${i}/productId`, message: 'is not a product that can be ordered' })
         return

@@ -2,11 +2,12 @@
 // alone: the order row, its event, its expiry job, its version snapshot and its timeline entry
 // commit together or not at all.
 import type { EventData, Logger, Role, Tx } from '@mart/shared'
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import type { OrderChanges } from './changes.ts'
 import type * as schema from './db/schema.ts'
 import { orders, orderVersions, timeline } from './db/schema.ts'
 import { type MoveDetails, movedData } from './order-events.ts'
+import { perDb } from './prepared.ts'
 import {
   isEnded,
   type Move,
@@ -42,6 +43,47 @@ export interface Happening {
 export type Applied =
   | { moved: true; from: OrderStatus; order: OrderRow; view: OrderView }
   | { moved: false; state: OrderStatus | null }
+
+const p = sql.placeholder
+const statements = perDb((db) => ({
+  // set() takes values or SQL, not placeholders: each goes in as SQL, as it is (none of these
+  // columns maps its values).
+  move: db
+    .update(orders)
+    .set({
+      status: sql`${p('status')}`,
+      payment: sql`${p('payment')}`,
+      expiresAt: sql`${p('expiresAt')}`,
+      outcome: sql`${p('outcome')}`,
+      version: sql`${p('version')}`,
+      updatedAt: sql`${p('updatedAt')}`,
+    })
+    .where(eq(orders.id, p('id')))
+    .returning()
+    .prepare(),
+  version: db
+    .insert(orderVersions)
+    .values({ orderId: p('orderId'), version: p('version'), view: p('view') })
+    .prepare(),
+  timeline: db
+    .insert(timeline)
+    .values({
+      orderId: p('orderId'),
+      type: p('type'),
+      input: p('input'),
+      source: p('source'),
+      eventId: p('eventId'),
+      causationId: p('causationId'),
+      actorId: p('actorId'),
+      fromStatus: p('fromStatus'),
+      toStatus: p('toStatus'),
+      outcome: p('outcome'),
+      emitted: p('emitted'),
+      reason: p('reason'),
+      at: p('at'),
+    })
+    .prepare(),
+}))
 
 /** The later of two payment states: the payment field never moves backwards. */
 const later = (a: PaymentState, b: PaymentState | undefined): PaymentState =>
@@ -87,19 +129,15 @@ export class OrderSaga {
     const refundDue = payment === 'paid'
     const outcome = outcomeOf(move, h, refundDue)
     const expires = !move.stopsExpiry && !isEnded(move.to) && order.expiresAt !== null
-    const updated = t.db
-      .update(orders)
-      .set({
-        status: move.to,
-        payment,
-        expiresAt: expires ? order.expiresAt : null,
-        outcome: outcome ? JSON.stringify(outcome) : order.outcome,
-        version: order.version + 1,
-        updatedAt: now,
-      })
-      .where(eq(orders.id, orderId))
-      .returning()
-      .get() as OrderRow
+    const updated = statements(t.db).move.get({
+      id: orderId,
+      status: move.to,
+      payment,
+      expiresAt: expires ? order.expiresAt : null,
+      outcome: outcome ? JSON.stringify(outcome) : order.outcome,
+      version: order.version + 1,
+      updatedAt: now,
+    }) as OrderRow
     // The expiry job itself is marked done by its runner, in this transaction: only others are cancelled.
     if (order.expiresAt !== null && !expires && h.input !== 'expire') t.cancelJob(EXPIRY_JOB, orderId)
 
@@ -130,10 +168,7 @@ export class OrderSaga {
 
   /** Stores the new version's view and the timeline entry, and tells the streams once committed. */
   record(t: T, order: OrderRow, view: OrderView, entry: TimelineEntry): void {
-    t.db
-      .insert(orderVersions)
-      .values({ orderId: order.id, version: order.version, view: JSON.stringify(view) })
-      .run()
+    statements(t.db).version.run({ orderId: order.id, version: order.version, view: JSON.stringify(view) })
     writeTimeline(t, order.id, { ...entry, to: order.status, outcome: 'moved' })
     t.afterCommit(() => this.changes.changed(order.id, order.version))
   }
@@ -179,22 +214,19 @@ export interface TimelineEntry extends Omit<Happening, 'rejections' | 'paymentId
 }
 
 function writeTimeline(t: T, orderId: string, e: TimelineEntry & { outcome: 'moved' | 'ignored' }) {
-  t.db
-    .insert(timeline)
-    .values({
-      orderId,
-      type: e.type,
-      input: e.input,
-      source: e.source,
-      eventId: e.eventId ?? e.emitted[0]?.id ?? null,
-      causationId: e.causationId ?? null,
-      actorId: e.actor?.id ?? null,
-      fromStatus: e.from,
-      toStatus: e.to ?? null,
-      outcome: e.outcome,
-      emitted: JSON.stringify(e.emitted),
-      reason: e.reason ?? null,
-      at: e.at,
-    })
-    .run()
+  statements(t.db).timeline.run({
+    orderId,
+    type: e.type,
+    input: e.input,
+    source: e.source,
+    eventId: e.eventId ?? e.emitted[0]?.id ?? null,
+    causationId: e.causationId ?? null,
+    actorId: e.actor?.id ?? null,
+    fromStatus: e.from,
+    toStatus: e.to ?? null,
+    outcome: e.outcome,
+    emitted: JSON.stringify(e.emitted),
+    reason: e.reason ?? null,
+    at: e.at,
+  })
 }

@@ -1,9 +1,10 @@
 // What the API shows of an order, its schema for /docs and the mapping from its rows.
 import { BodyInteger, LiteralUnion, roles, stockRejectionReasons, type Tx } from '@mart/shared'
 import { type Static, Type } from '@sinclair/typebox'
-import { asc, eq } from 'drizzle-orm'
+import { asc, eq, sql } from 'drizzle-orm'
 import type * as schema from './db/schema.ts'
 import { orderLines, orders } from './db/schema.ts'
+import { perDb } from './prepared.ts'
 import { orderStatuses, paymentStates } from './transitions.ts'
 
 export type Db = Tx<typeof schema>['db']
@@ -102,8 +103,21 @@ export function viewOf(o: OrderRow, lines: LineRow[]): OrderView {
   }
 }
 
-export const linesOf = (db: Db, orderId: string): LineRow[] =>
-  db.select().from(orderLines).where(eq(orderLines.orderId, orderId)).orderBy(asc(orderLines.position)).all()
+const statements = perDb((db) => ({
+  order: db
+    .select()
+    .from(orders)
+    .where(eq(orders.id, sql.placeholder('id')))
+    .prepare(),
+  lines: db
+    .select()
+    .from(orderLines)
+    .where(eq(orderLines.orderId, sql.placeholder('id')))
+    .orderBy(asc(orderLines.position))
+    .prepare(),
+}))
+
+export const linesOf = (db: Db, orderId: string): LineRow[] => statements(db).lines.all({ id: orderId })
 
 export const orderIn = (db: Db, orderId: string): OrderRow | undefined =>
-  db.select().from(orders).where(eq(orders.id, orderId)).get()
+  statements(db).order.get({ id: orderId })
