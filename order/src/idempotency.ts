@@ -2,11 +2,11 @@
 // original order again and creates nothing. The (user, key) primary key decides, not a lookup
 // first: of two concurrent requests with one key, one inserts and the other finds its row.
 import { createHash } from 'node:crypto'
-import { validationProblem } from '@mart/shared'
+import { onceFor, validationProblem } from '@mart/shared'
 import { and, eq, lt, sql } from 'drizzle-orm'
 import { idempotencyKeys } from './db/schema.ts'
-import { perDb } from './prepared.ts'
 import type { T } from './saga.ts'
+import type { Db } from './view.ts'
 
 /** How long a key answers with its order. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000
@@ -36,7 +36,7 @@ function canonical(value: unknown): string {
 const p = sql.placeholder
 const thisKey = and(eq(idempotencyKeys.userId, p('userId')), eq(idempotencyKeys.key, p('key')))
 
-const statements = perDb((db) => ({
+const statements = onceFor((db: Db) => ({
   claim: db
     .insert(idempotencyKeys)
     .values({

@@ -5,6 +5,7 @@ import {
   BodyInteger,
   type FieldError,
   MultiLineText,
+  onceFor,
   type Principal,
   requestContext,
   SingleLineText,
@@ -19,9 +20,9 @@ import type * as schema from './db/schema.ts'
 import { orderLines, orders, products } from './db/schema.ts'
 import { claim, remember, requestHash } from './idempotency.ts'
 import { placedData } from './order-events.ts'
-import { perDb } from './prepared.ts'
+
 import { EXPIRY_JOB, type OrderSaga, type T } from './saga.ts'
-import { type LineRow, type OrderRow, type OrderView, viewOf } from './view.ts'
+import { type Db, type LineRow, type OrderRow, type OrderView, viewOf } from './view.ts'
 
 const MAX_QUANTITY = 1_000_000
 /** Order numbers start here: MRT-10001 is the first, so every number has at least five digits. */
@@ -74,7 +75,7 @@ export type Placed =
 const p = sql.placeholder
 
 /** Prepared once: placing is the hot path of the service. */
-const statements = perDb((db) => ({
+const statements = onceFor((db: Db) => ({
   price: db
     .select()
     .from(products)

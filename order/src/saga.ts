@@ -1,13 +1,13 @@
 // Applies the transition table to one order, in the caller's transaction and through its handle
 // alone: the order row, its event, its expiry job, its version snapshot and its timeline entry
 // commit together or not at all.
-import type { EventData, Logger, Role, Tx } from '@mart/shared'
+import { type EventData, type Logger, onceFor, type Role, type Tx } from '@mart/shared'
 import { eq, sql } from 'drizzle-orm'
 import type { OrderChanges } from './changes.ts'
 import type * as schema from './db/schema.ts'
 import { orders, orderVersions, timeline } from './db/schema.ts'
 import { type MoveDetails, movedData } from './order-events.ts'
-import { perDb } from './prepared.ts'
+
 import {
   isEnded,
   type Move,
@@ -17,7 +17,7 @@ import {
   paymentStates,
   transition,
 } from './transitions.ts'
-import { linesOf, type OrderRow, type OrderView, type Outcome, orderIn, viewOf } from './view.ts'
+import { type Db, linesOf, type OrderRow, type OrderView, type Outcome, orderIn, viewOf } from './view.ts'
 
 export type T = Tx<typeof schema>
 
@@ -45,7 +45,7 @@ export type Applied =
   | { moved: false; state: OrderStatus | null }
 
 const p = sql.placeholder
-const statements = perDb((db) => ({
+const statements = onceFor((db: Db) => ({
   // set() takes values or SQL, not placeholders: each goes in as SQL, as it is (none of these
   // columns maps its values).
   move: db

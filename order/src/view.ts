@@ -1,10 +1,10 @@
 // What the API shows of an order, its schema for /docs and the mapping from its rows.
-import { BodyInteger, LiteralUnion, roles, stockRejectionReasons, type Tx } from '@mart/shared'
+import { BodyInteger, LiteralUnion, onceFor, roles, stockRejectionReasons, type Tx } from '@mart/shared'
 import { type Static, Type } from '@sinclair/typebox'
 import { asc, eq, sql } from 'drizzle-orm'
 import type * as schema from './db/schema.ts'
 import { orderLines, orders } from './db/schema.ts'
-import { perDb } from './prepared.ts'
+
 import { orderStatuses, paymentStates } from './transitions.ts'
 
 export type Db = Tx<typeof schema>['db']
@@ -103,7 +103,7 @@ export function viewOf(o: OrderRow, lines: LineRow[]): OrderView {
   }
 }
 
-const statements = perDb((db) => ({
+const statements = onceFor((db: Db) => ({
   order: db
     .select()
     .from(orders)

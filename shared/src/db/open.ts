@@ -57,20 +57,27 @@ export function checkpointInBackground(sqlite: Database.Database, file: string, 
 }
 
 /**
- * Statements prepared once per store, on first use: `const statementsOf = perStore((store) => ({
- * insert: store.sqlite.prepare(...) }))`. A statement on a hot path is then a lookup, not a parse.
+ * `make(key)` once per key, on first use, kept as long as the key lives: statements prepared once
+ * per database handle, so that a statement on a hot path is a lookup, not a parse. Services key
+ * by the drizzle handle a transaction carries (`onceFor((db: Db) => ({ byId: db.select()...prepare() }))`).
  */
-export function perStore<T>(prepare: (store: Store) => T): (store: Store) => T {
-  const prepared = new WeakMap<Store, T>()
-  return (store) => {
-    let s = prepared.get(store)
-    if (!s) {
-      s = prepare(store)
-      prepared.set(store, s)
+export function onceFor<K extends object, T>(make: (key: K) => T): (key: K) => T {
+  const made = new WeakMap<K, T>()
+  return (key) => {
+    let value = made.get(key)
+    if (value === undefined) {
+      value = make(key)
+      made.set(key, value)
     }
-    return s
+    return value
   }
 }
+
+/**
+ * Statements prepared once per store, on first use: `const statementsOf = perStore((store) => ({
+ * insert: store.sqlite.prepare(...) }))`.
+ */
+export const perStore = <T>(prepare: (store: Store) => T): ((store: Store) => T) => onceFor(prepare)
 
 const platformMigrations = join(import.meta.dir, '..', '..', 'drizzle')
 
