@@ -39,6 +39,28 @@ describe('service database', () => {
     store.close()
   })
 
+  test('a database the checkpoint thread cannot open (its directory already gone) does not stop it checkpointing the others', async () => {
+    // A store opened and removed at once (a service that failed to start, a test's temp dir)
+    // reaches the thread after its directory is gone: that must not end the thread.
+    const worker = new Worker(new URL('../src/db/checkpoint-worker.ts', import.meta.url))
+    try {
+      worker.postMessage({ op: 'add', file: join(tmp.dir, 'gone', 'svc.db'), intervalMs: 20 })
+      const file = join(tmp.dir, 'svc.db')
+      const store = openStore({ file, source: 'svc' })
+      store.sqlite.pragma('wal_autocheckpoint = 0')
+      store.sqlite.exec('CREATE TABLE t (v TEXT)')
+      const sizeBefore = statSync(file).size
+      const insert = store.sqlite.prepare('INSERT INTO t (v) VALUES (?)')
+      for (let i = 0; i < 200; i++) insert.run('x'.repeat(1000))
+      worker.postMessage({ op: 'add', file, intervalMs: 20 })
+      await waitFor(() => statSync(file).size > sizeBefore + 100_000, 'the thread to checkpoint', 3000)
+      worker.postMessage({ op: 'remove', file })
+      store.close()
+    } finally {
+      worker.terminate()
+    }
+  })
+
   test("the checkpoint worker shares the writer's locks: churning stores under constant checkpoints loses nothing", async () => {
     // A second SQLite library in the same process (say, the runtime's built-in one) cannot see the
     // writer's POSIX locks, resets the shared WAL index under it and crashes the process with SIGBUS.

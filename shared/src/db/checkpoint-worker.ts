@@ -23,7 +23,14 @@ self.onmessage = (e: MessageEvent<Message>) => {
       known.refs++
       return
     }
-    const db = new Database(m.file)
+    let db: Database.Database
+    try {
+      db = new Database(m.file)
+    } catch {
+      // Gone before it got here (a store opened and removed at once): an error thrown here would
+      // end the thread, and with it the checkpoints of every other database of the process.
+      return
+    }
     db.pragma('busy_timeout = 1000')
     const timer = setInterval(() => {
       try {
