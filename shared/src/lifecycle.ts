@@ -11,6 +11,7 @@ import { checkConsumes } from './consumes.ts'
 import { openStore, type Schema, type Store } from './db/open.ts'
 import { dlqTopic, type EventType, type Topic } from './events/index.ts'
 import type { Readiness } from './http.ts'
+import { purgeIdempotencyKeys } from './idempotency.ts'
 import type { JobKinds } from './jobs/kinds.ts'
 import { JobRunner } from './jobs/runner.ts'
 import { createLogger, errorFields, type Logger } from './log.ts'
@@ -139,12 +140,17 @@ export async function startService<S extends Schema, CS extends TObject>(
   // Every service refuses the tokens the user service revokes, within one bus round trip.
   const revocations = new Revocations(store)
   const stopPruning = housekeeping(log, 'prune revocations', 600_000, () => revocations.prune())
+  // Idempotency keys past their window answer nothing any more (idempotency.ts).
+  const stopPurging = housekeeping(log, 'purge idempotency keys', 3_600_000, () =>
+    purgeIdempotencyKeys(store),
+  )
   const verifier = await verifierFromConfig(config, revocations)
   const parts = await def.build({ name: def.name, config, log, store, bus, verifier, revocations, ready })
   try {
     checkConsumes(def.name, def.consumes, parts.handlers ?? {})
   } catch (err) {
     stopPruning()
+    stopPurging()
     await parts.stop?.()
     if (!opts.bus) await bus.close()
     store.close()
@@ -198,6 +204,7 @@ export async function startService<S extends Schema, CS extends TObject>(
       stopping = true
       stopped.abort()
       stopPruning()
+      stopPurging()
       await settingUp
       // Half the shutdown time at most for running jobs: the rest is for flushing what they published.
       await Promise.all([subscription?.close(), runner.stop(config.SHUTDOWN_TIMEOUT_MS / 2)])

@@ -80,3 +80,26 @@ export const jobs = sqliteTable(
     check('mart_jobs_attempts', sql`${t.attempts} >= 0`),
   ],
 )
+
+/**
+ * Idempotency-Key per user (`idempotency.ts`): the primary key, not a lookup first, decides between
+ * two concurrent requests with one key. `status` and `body` are the answer the key replays, written
+ * in the transaction that claimed it; `resource_id` is what that request created.
+ */
+export const idempotencyKeys = sqliteTable(
+  'mart_idempotency_keys',
+  {
+    userId: text('user_id').notNull(),
+    key: text('key').notNull(),
+    /** sha-256 of the request's canonical JSON: the same key with another body is refused. */
+    requestHash: text('request_hash').notNull(),
+    resourceId: text('resource_id').notNull(),
+    status: integer('status').notNull(),
+    body: text('body').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.key] }),
+    index('mart_idempotency_keys_created_at').on(t.createdAt),
+  ],
+)
