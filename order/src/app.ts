@@ -3,6 +3,7 @@ import {
   createHttpApp,
   forbidden,
   httpSettings,
+  IdempotencyKeyHeader,
   keepStreamOpen,
   LiteralUnion,
   type Logger,
@@ -10,6 +11,7 @@ import {
   PageAnswer,
   problems,
   QueryInteger,
+  replayResponse,
   SingleLineText,
   strictBody,
   type TokenVerifier,
@@ -17,7 +19,6 @@ import {
 import { type Static, Type } from '@sinclair/typebox'
 import { type Commands, NO_ORDER } from './commands.ts'
 import type { OrderConfig } from './config.ts'
-import { IDEMPOTENCY_KEY_PATTERN } from './idempotency.ts'
 import { PlaceOrder, type Placing } from './placing.ts'
 import { type OrderReads, orderPages } from './reads.ts'
 import type { OrderStreams } from './stream.ts'
@@ -74,32 +75,14 @@ export function buildApp({ config, log, placing, reads, commands, streams, verif
       '/api/orders',
       ({ user, body, headers, trace, set }) => {
         const placed = placing.place(user, body, headers['idempotency-key'], trace)
-        if (placed.replayed) {
-          return new Response(placed.body, {
-            status: placed.status,
-            headers: {
-              'content-type': 'application/json',
-              location: location(placed.orderId),
-              'idempotent-replayed': 'true',
-            },
-          })
-        }
+        if (placed.replayed) return replayResponse(placed.answer, location(placed.answer.resourceId))
         set.status = 202
         set.headers.location = location(placed.view.id)
         return placed.view
       },
       {
         requireUser: true,
-        headers: Type.Object({
-          'idempotency-key': Type.Optional(
-            Type.String({
-              pattern: IDEMPOTENCY_KEY_PATTERN,
-              description:
-                '1-255 visible ASCII characters. The same key from the same user within 24 h answers the ' +
-                'original order again (with Idempotent-Replayed: true) and creates nothing; with another body, 422.',
-            }),
-          ),
-        }),
+        headers: Type.Object({ ...IdempotencyKeyHeader }),
         ...strictBody(PlaceOrder),
         response: { 202: OrderView, ...problems(422) },
         detail: {

@@ -1,13 +1,12 @@
 // The order service: orders, their lines priced from the catalogue, and its half of the saga.
 import { join } from 'node:path'
-import { defineJob, housekeeping, runStandalone, type ServiceDefinition, tx } from '@mart/shared'
+import { defineJob, runStandalone, type ServiceDefinition } from '@mart/shared'
 import { buildApp } from './app.ts'
 import { OrderChanges } from './changes.ts'
 import { Commands } from './commands.ts'
 import { OrderConfig } from './config.ts'
 import * as schema from './db/schema.ts'
 import { handlers } from './handlers.ts'
-import { purgeKeys } from './idempotency.ts'
 import { Placing } from './placing.ts'
 import { OrderReads } from './reads.ts'
 import { EXPIRY_JOB, OrderSaga } from './saga.ts'
@@ -36,9 +35,6 @@ export const definition: ServiceDefinition<typeof schema, typeof OrderConfig> = 
     const reads = new OrderReads(store)
     const commands = new Commands(store, saga)
     const streams = new OrderStreams({ reads, changes, verifier, log: log.child({ component: 'stream' }) })
-    const stopPurging = housekeeping(log, 'purge idempotency keys', 3_600_000, () =>
-      tx(store, (t) => purgeKeys(t)),
-    )
     return {
       app: buildApp({ config, log, placing, reads, commands, streams, verifier, ready }),
       handlers: handlers(saga),
@@ -50,7 +46,6 @@ export const definition: ServiceDefinition<typeof schema, typeof OrderConfig> = 
         }),
       },
       endStreams: () => streams.endAll(),
-      stop: stopPurging,
     }
   },
 }

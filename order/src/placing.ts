@@ -3,11 +3,15 @@
 // one transaction, and answered once per Idempotency-Key.
 import {
   BodyInteger,
+  claimIdempotencyKey,
   type FieldError,
+  type IdempotentAnswer,
+  keepIdempotentAnswer,
   MultiLineText,
   onceFor,
   type Principal,
   requestContext,
+  requestHash,
   SingleLineText,
   type Store,
   type TraceContext,
@@ -18,7 +22,6 @@ import { type Static, Type } from '@sinclair/typebox'
 import { eq, sql } from 'drizzle-orm'
 import type * as schema from './db/schema.ts'
 import { orderLines, orders, products } from './db/schema.ts'
-import { claim, remember, requestHash } from './idempotency.ts'
 import { placedData } from './order-events.ts'
 
 import { EXPIRY_JOB, type OrderSaga, type T } from './saga.ts'
@@ -68,9 +71,7 @@ const regions = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none'
 const isCountry = (code: string) => code !== 'ZZ' && regions.of(code) !== undefined
 
 /** What POST /api/orders answers: the order, or the original answer again for a repeated key. */
-export type Placed =
-  | { replayed: false; view: OrderView }
-  | { replayed: true; status: number; body: string; orderId: string }
+export type Placed = { replayed: false; view: OrderView } | { replayed: true; answer: IdempotentAnswer }
 
 const p = sql.placeholder
 
@@ -139,11 +140,13 @@ export class Placing {
         const now = Date.now()
         const id = Bun.randomUUIDv7()
         if (key !== undefined) {
-          const earlier = claim(t, user.id, key, hash, id, now)
-          if (earlier) return { replayed: true, ...earlier }
+          const earlier = claimIdempotencyKey(this.store, { userId: user.id, key, hash, resourceId: id, now })
+          if (earlier) return { replayed: true, answer: earlier }
         }
         const view = this.create(t, id, user.id, body, now)
-        if (key !== undefined) remember(t, user.id, key, { status: 202, body: JSON.stringify(view) })
+        if (key !== undefined) {
+          keepIdempotentAnswer(this.store, user.id, key, { status: 202, body: JSON.stringify(view) })
+        }
         return { replayed: false, view }
       },
       requestContext(trace),

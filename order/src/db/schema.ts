@@ -124,22 +124,3 @@ export const timeline = sqliteTable(
   },
   (t) => [index('order_timeline_order').on(t.orderId, t.seq)],
 )
-
-/**
- * Idempotency-Key per user: the unique primary key is what makes two concurrent requests with one
- * key create one order. The answer is kept to replay it byte for byte.
- */
-export const idempotencyKeys = sqliteTable(
-  'idempotency_keys',
-  {
-    userId: text('user_id').notNull(),
-    key: text('key').notNull(),
-    /** sha-256 of the request's canonical JSON: the same key with another body is refused. */
-    requestHash: text('request_hash').notNull(),
-    orderId: text('order_id').notNull(),
-    status: integer('status').notNull(),
-    body: text('body').notNull(),
-    createdAt: integer('created_at').notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.userId, t.key] }), index('idempotency_keys_created').on(t.createdAt)],
-)
