@@ -1,10 +1,13 @@
 // `bun run test`: the whole suite. Kafka-backed suites run against a real broker: the one in
 // KAFKA_BROKERS, or one this script starts from Maven Central jars (scripts/kafka.sh) when Java and
-// Maven are there. Without them those suites are skipped, and this says so loudly (in CI they fail).
+// Maven are there. Stripe suites run against a real stripe-mock: the one in STRIPE_MOCK_URL, or one
+// this script builds with Go and starts (scripts/stripe-mock.sh). Without them those suites are
+// skipped, and this says so loudly (in CI they fail).
 import { readFileSync } from 'node:fs'
 import { Glob } from 'bun'
 import { root } from './services.ts'
 import { type KafkaHandle, withKafka } from './with-kafka.ts'
+import { type StripeMockHandle, withStripeMock } from './with-stripe-mock.ts'
 
 const args = process.argv.slice(2)
 const ci = process.env.CI === 'true'
@@ -19,21 +22,34 @@ try {
 }
 if (kafka.brokers) env.KAFKA_BROKERS = kafka.brokers
 
-/** Test files with a describeKafka block: what is skipped without a broker. */
-const kafkaSuites = () =>
+let stripeMock: StripeMockHandle
+try {
+  stripeMock = withStripeMock(env)
+} catch (err) {
+  kafka.release()
+  console.error(`\n!!! ${(err as Error).message}. Fix it, or run with MART_SKIP_STRIPE_MOCK=1.\n`)
+  process.exit(1)
+}
+if (stripeMock.url) env.STRIPE_MOCK_URL = stripeMock.url
+
+/** Test files with a `describe...(` block of the given helper: what is skipped without its server. */
+const suitesUsing = (helper: string) =>
   [...new Glob('*/test/**/*.test.ts').scanSync({ cwd: root })]
-    .filter((f) => readFileSync(`${root}/${f}`, 'utf8').includes('describeKafka('))
+    .filter((f) => readFileSync(`${root}/${f}`, 'utf8').includes(`${helper}(`))
     .sort()
 
 const banner = (lines: string[]) =>
   `\n${'!'.repeat(72)}\n${lines.map((l) => `!!! ${l}`).join('\n')}\n${'!'.repeat(72)}\n`
+const missing = (what: string, why: string | undefined, helper: string) => [
+  `${what} suites ${ci ? 'WILL FAIL (CI=true)' : 'SKIPPED'}: ${why}`,
+  ...suitesUsing(helper).map((f) => `  ${f}`),
+]
 // Said before the run and again after it, beside the counts, where it cannot scroll away.
-const skipped = kafka.brokers
-  ? ''
-  : banner([
-      `Kafka-backed suites ${ci ? 'WILL FAIL (CI=true)' : 'SKIPPED'}: ${kafka.missing}`,
-      ...kafkaSuites().map((f) => `  ${f}`),
-    ])
+const skippedLines = [
+  ...(kafka.brokers ? [] : missing('Kafka-backed', kafka.missing, 'describeKafka')),
+  ...(stripeMock.url ? [] : missing('stripe-mock', stripeMock.missing, 'describeStripeMock')),
+]
+const skipped = skippedLines.length > 0 ? banner(skippedLines) : ''
 if (skipped) console.warn(skipped)
 
 const test = Bun.spawn(['bun', 'test', '--timeout', '60000', ...args], {
@@ -63,6 +79,7 @@ async function relay(stream: ReadableStream<Uint8Array>, out: NodeJS.WriteStream
 }
 await Promise.all([relay(test.stdout, process.stdout), relay(test.stderr, process.stderr)])
 const code = await test.exited
+stripeMock.release()
 kafka.release()
 if (skipped) console.warn(skipped)
 console.log(`\n${counts.pass} passed, ${counts.fail} failed, ${counts.skip} skipped`)

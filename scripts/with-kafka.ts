@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePortPair, inUse } from './ports.ts'
 import { root } from './services.ts'
 
 type Env = Record<string, string | undefined>
@@ -39,7 +40,7 @@ export function withKafka(env: Env = process.env): KafkaHandle {
   }
   const port = Number(env.KAFKA_PORT ?? 9092)
   if (launcher('status', env, true) === 0) return { brokers: `127.0.0.1:${port}`, release() {} }
-  const taken = [port, port + 1].filter((p) => Number.isInteger(p) && answers(p))
+  const taken = [port, port + 1].filter((p) => Number.isInteger(p) && inUse(p))
   if (taken.length === 0) {
     if (launcher('start', env) !== 0)
       throw new Error('could not start Kafka with scripts/kafka.sh (see above)')
@@ -47,7 +48,11 @@ export function withKafka(env: Env = process.env): KafkaHandle {
   }
 
   const home = mkdtempSync(join(tmpdir(), 'mart-kafka-'))
-  const own = { ...env, KAFKA_PORT: String(freePortPair()), KAFKA_HOME_DIR: home }
+  const own = {
+    ...env,
+    KAFKA_PORT: String(freePortPair('a broker and its controller')),
+    KAFKA_HOME_DIR: home,
+  }
   console.warn(
     `with-kafka: 127.0.0.1:${taken.join(' and ')} ${taken.length > 1 ? 'are' : 'is'} in use by another process, ` +
       `not a broker of \`bun run kafka\`; starting one for this run on 127.0.0.1:${own.KAFKA_PORT} ` +
@@ -62,28 +67,4 @@ export function withKafka(env: Env = process.env): KafkaHandle {
     throw new Error('could not start Kafka with scripts/kafka.sh on free ports (see above)')
   }
   return { brokers: `127.0.0.1:${own.KAFKA_PORT}`, home, release }
-}
-
-/** Whether something accepts connections on 127.0.0.1:`port` (what kafka.sh refuses to start over). */
-function answers(port: number): boolean {
-  return (
-    Bun.spawnSync(['bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], { stderr: 'ignore' }).exitCode === 0
-  )
-}
-
-/** A port P with P+1 free too (the broker and its controller), as the system hands free ports out. */
-function freePortPair(): number {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const first = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
-    try {
-      if (first.port >= 65535) continue
-      Bun.listen({ hostname: '127.0.0.1', port: first.port + 1, socket: { data() {} } }).stop(true)
-      return first.port
-    } catch {
-      // P+1 is taken: try another P.
-    } finally {
-      first.stop(true)
-    }
-  }
-  throw new Error('with-kafka: found no two free consecutive ports for a broker and its controller')
 }

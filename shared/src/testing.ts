@@ -99,6 +99,34 @@ export function describeKafka(name: string, fn: (brokers: string[]) => void): vo
   describe.skip(name, () => fn([]))
 }
 
+/** The URL of the test stripe-mock (set by `bun run test` when it started one). */
+export const stripeMockUrl = (): string | null => process.env.STRIPE_MOCK_URL || null
+
+/**
+ * A describe block that needs a real stripe-mock (the Stripe SDK's calls checked against Stripe's
+ * OpenAPI spec). Without one it is skipped with a loud line, except in CI (CI=true), where a missing
+ * stripe-mock is a failure: a stripe-mock suite never silently skips.
+ */
+export function describeStripeMock(name: string, fn: (url: string) => void): void {
+  const url = stripeMockUrl()
+  if (url) {
+    describe(name, () => fn(url))
+    return
+  }
+  if (process.env.CI === 'true') {
+    describe(name, () => {
+      test('needs stripe-mock', () => {
+        throw new Error('CI=true but STRIPE_MOCK_URL is not set: stripe-mock suites must run in CI')
+      })
+    })
+    return
+  }
+  console.warn(`\n!!! SKIPPED (no stripe-mock: STRIPE_MOCK_URL unset): ${name}\n`)
+  // The block still runs to collect its tests: a well-formed URL that is never called keeps
+  // `new URL(url)` and clients built from it from throwing there.
+  describe.skip(name, () => fn('http://stripe-mock.invalid:12111'))
+}
+
 /** A bus that behaves like `bus` except for the methods in `overrides` (fault injection). */
 export function overrideBus(bus: Bus, overrides: Partial<Bus>): Bus {
   return {
