@@ -13,6 +13,7 @@ export const problemTypes = {
   'too-many-requests': { status: 429, title: 'Too many requests' },
   internal: { status: 500, title: 'Internal error' },
   unavailable: { status: 503, title: 'Service unavailable' },
+  'stripe-unavailable': { status: 503, title: 'Stripe is not available' },
 } as const
 export type ProblemKind = keyof typeof problemTypes
 

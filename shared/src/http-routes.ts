@@ -16,6 +16,11 @@ export interface RouteTable {
   bodyTypes(method: string, route: string): string[]
   /** Methods some route serves at this concrete path (for 405 and `Allow`). */
   methodsFor(path: string): string[]
+  /**
+   * Whether a route takes its JSON body as the raw text (`type: 'text'`, which Elysia keeps as text/plain): a webhook whose
+   * signature is over the bytes as sent, which a parse and re-serialise would not keep.
+   */
+  raw(method: string, route: string): boolean
 }
 
 type RouteInfo = { method: string; path: string; hooks: { type?: unknown; parse?: { fn: unknown }[] } }
@@ -30,8 +35,13 @@ const parserMediaTypes: Record<string, string> = {
 
 export function routeTableOf(routes: RouteInfo[]): RouteTable {
   const declared = new Map<string, string[]>()
+  const raw = new Set<string>()
   for (const r of routes) {
     const names = [r.hooks.type, ...(r.hooks.parse ?? []).map((p) => p.fn)].flat()
+    if (names.includes('text') || names.includes('text/plain')) {
+      raw.add(`${r.method} ${r.path}`)
+      continue
+    }
     const types = names.flatMap((n) => (typeof n === 'string' && parserMediaTypes[n]) || [])
     if (types.length) declared.set(`${r.method} ${r.path}`, types)
   }
@@ -41,6 +51,7 @@ export function routeTableOf(routes: RouteInfo[]): RouteTable {
   const patterns = routes.map((r) => ({ method: r.method, regex: patternOf(r.path) }))
   return {
     bodyTypes: (method, route) => declared.get(`${method} ${route}`) ?? [JSON_TYPE],
+    raw: (method, route) => raw.has(`${method} ${route}`),
     methodsFor: (path) => [...new Set(patterns.filter((p) => p.regex.test(path)).map((p) => p.method))],
   }
 }

@@ -251,7 +251,8 @@ export function createHttpApp(opts: HttpAppOptions) {
       if (!accepted.includes(type)) {
         throw new HttpProblem('unsupported-media-type', `send the body as ${accepted.join(' or ')}`)
       }
-      return parseBody(type, await readText(request, opts.bodyLimit))
+      const text = await readText(request, opts.bodyLimit)
+      return routes().raw(request.method, route) ? text : parseBody(type, text)
     })
     .derive({ as: 'global' }, ({ request }) => {
       const trace = traceOf(request)

@@ -140,6 +140,7 @@ const samples: { [T in EventType]: EventData<T> } = {
   'payment.failed': { ...payment, method: 'stripe', reason: 'card declined' },
   'payment.refunded': { ...payment, amount: money },
   'payment.cod_selected': { ...payment, amount: money },
+  'payment.needs_review': { ...payment, reason: 'amount differs', expected: money, received: null },
 }
 
 // AsyncAPI schemas are JSON Schema draft 07 (plus a few keywords this document does not use).

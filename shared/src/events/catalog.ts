@@ -2,6 +2,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import {
   LiteralUnion,
   paymentMethods,
+  refundReasons,
   roles,
   sessionRevocationReasons,
   stockRejectionReasons,
@@ -258,8 +259,25 @@ export const catalog = {
   ),
   'payment.refunded': define(
     'payment.events',
-    'A payment was refunded.',
-    Type.Object({ ...PaymentRef, amount: Money }),
+    'Money was given back: `amount` this time, `refundedTotal` so far. `reason` says why; `order_ended` and ' +
+      '`duplicate` are automatic (money arrived for an order that had ended, or was paid by another payment).',
+    Type.Object({
+      ...PaymentRef,
+      amount: Money,
+      refundedTotal: Type.Optional(Money),
+      reason: Type.Optional(LiteralUnion(refundReasons)),
+    }),
+  ),
+  'payment.needs_review': define(
+    'payment.events',
+    'Stripe reported money that does not match the order (amount or currency) or a session we did not expect: ' +
+      'the payment is held for an admin, never succeeded.',
+    Type.Object({
+      ...PaymentRef,
+      reason: Type.String({ maxLength: 500 }),
+      expected: Money,
+      received: Type.Union([Money, Type.Null()]),
+    }),
   ),
   'payment.cod_selected': define(
     'payment.events',

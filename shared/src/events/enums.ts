@@ -20,6 +20,19 @@ export type Role = (typeof roles)[number]
 export const paymentMethods = ['stripe', 'cod'] as const
 export type PaymentMethod = (typeof paymentMethods)[number]
 
+/**
+ * Why money was given back: an admin asked, the order was cancelled with a refund due, money
+ * arrived for an order that had ended or was paid twice, or someone refunded it in Stripe's dashboard.
+ */
+export const refundReasons = [
+  'requested',
+  'order_cancelled',
+  'order_ended',
+  'duplicate',
+  'dashboard',
+] as const
+export type RefundReason = (typeof refundReasons)[number]
+
 /** Why a user's sessions were revoked (user.sessions_revoked). */
 export const sessionRevocationReasons = [
   'role_lowered',
