@@ -1,5 +1,6 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { afterEach, beforeEach, expect, test } from 'bun:test'
 import { describeStripeMock, waitFor } from '@mart/shared/testing'
+import type { PaymentView } from '../src/view.ts'
 import { type PaymentHarness, startPayment } from './support.ts'
 
 let h: PaymentHarness
@@ -7,17 +8,17 @@ afterEach(() => h.stop())
 
 describeStripeMock("Stripe's webhook", (stripeUrl) => {
   let alice: Awaited<ReturnType<PaymentHarness['person']>>
-  let payment: Record<string, any>
+  let payment: PaymentView
   let order: Awaited<ReturnType<PaymentHarness['order']>>
   beforeEach(async () => {
     h = await startPayment({ stripeUrl })
     alice = await h.person()
     order = await h.order(alice.id)
-    payment = (await h.pay(alice, order.orderId, 'stripe')).body
+    payment = (await h.pay(alice, order.orderId, 'stripe')).body as PaymentView
   })
 
   const completed = (over: Record<string, unknown> = {}) =>
-    h.stripeEvent('checkout.session.completed', h.session(payment as never, over))
+    h.stripeEvent('checkout.session.completed', h.session(payment, over))
 
   test('checkout.session.completed, paid: succeeded and payment.succeeded with the order total', async () => {
     const res = await h.webhook(await completed())
@@ -37,10 +38,10 @@ describeStripeMock("Stripe's webhook", (stripeUrl) => {
 
   test('a bad signature, a stale timestamp, a tampered body or none: 400 and nothing changed', async () => {
     const good = await completed()
-    const stale = await h.stripeEvent('checkout.session.completed', h.session(payment as never), {
+    const stale = await h.stripeEvent('checkout.session.completed', h.session(payment), {
       timestamp: Math.floor(Date.now() / 1000) - 600,
     })
-    const wrongSecret = await h.stripeEvent('checkout.session.completed', h.session(payment as never), {
+    const wrongSecret = await h.stripeEvent('checkout.session.completed', h.session(payment), {
       secret: 'whsec_other',
     })
     const attempts = [
@@ -66,7 +67,7 @@ describeStripeMock("Stripe's webhook", (stripeUrl) => {
     expect((await h.webhook(e)).body.duplicate).toBe(false)
     expect((await h.webhook(e)).body.duplicate).toBe(true)
     const e2 = await h.stripeEvent('charge.refunded', {
-      payment_intent: h.session(payment as never).payment_intent,
+      payment_intent: h.session(payment).payment_intent,
       amount_refunded: 100,
     })
     const answers = await Promise.all(Array.from({ length: 10 }, () => h.webhook(e2)))
@@ -96,7 +97,7 @@ describeStripeMock("Stripe's webhook", (stripeUrl) => {
     await h.webhook(
       await h.stripeEvent(
         'checkout.session.async_payment_failed',
-        h.session(payment as never, { payment_status: 'unpaid' }),
+        h.session(payment, { payment_status: 'unpaid' }),
       ),
     )
     expect(h.row(payment.id)?.status).toBe('failed')
@@ -105,9 +106,7 @@ describeStripeMock("Stripe's webhook", (stripeUrl) => {
 
   test('async_payment_succeeded after processing: succeeded', async () => {
     await h.webhook(await completed({ payment_status: 'unpaid' }))
-    await h.webhook(
-      await h.stripeEvent('checkout.session.async_payment_succeeded', h.session(payment as never)),
-    )
+    await h.webhook(await h.stripeEvent('checkout.session.async_payment_succeeded', h.session(payment)))
     expect(h.row(payment.id)?.status).toBe('succeeded')
   })
 
@@ -115,23 +114,21 @@ describeStripeMock("Stripe's webhook", (stripeUrl) => {
     await h.webhook(
       await h.stripeEvent(
         'checkout.session.expired',
-        h.session(payment as never, { status: 'expired', payment_status: 'unpaid' }),
+        h.session(payment, { status: 'expired', payment_status: 'unpaid' }),
       ),
     )
     expect(h.row(payment.id)?.status).toBe('expired')
-    const second = (await h.pay(alice, order.orderId, 'stripe')).body
+    const second = (await h.pay(alice, order.orderId, 'stripe')).body as PaymentView
     expect(second.id).not.toBe(payment.id)
-    await h.webhook(await h.stripeEvent('checkout.session.completed', h.session(second as never)))
-    await h.webhook(
-      await h.stripeEvent('checkout.session.expired', h.session(second as never, { status: 'expired' })),
-    )
+    await h.webhook(await h.stripeEvent('checkout.session.completed', h.session(second)))
+    await h.webhook(await h.stripeEvent('checkout.session.expired', h.session(second, { status: 'expired' })))
     expect(h.row(second.id)?.status).toBe('succeeded')
   })
 
   test('a session we did not create: acknowledged, nothing changed', async () => {
     const res = await h.webhook(
       await h.stripeEvent('checkout.session.completed', {
-        ...h.session(payment as never),
+        ...h.session(payment),
         id: 'cs_other',
         client_reference_id: 'nope',
       }),
