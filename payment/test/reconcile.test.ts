@@ -83,4 +83,24 @@ describeStripeMock('reconciliation', (stripeUrl) => {
     expect(h.row(payment.id)?.status).toBe('pending')
     expect(h.jobs('stripe.reconcile')[0]?.state).toBe('scheduled')
   })
+
+  test('the success page settles a paid session; the webhook after it changes nothing', async () => {
+    const { payment } = await paidWithoutWebhook({})
+    const page = await h.call('GET', `/api/payments/stripe/success?session_id=${payment.stripeSessionId}`, {
+      headers: { accept: 'application/json' },
+    })
+    expect(page.body).toMatchObject({ paymentId: payment.id, paymentStatus: 'succeeded' })
+    await h.webhook(await h.stripeEvent('checkout.session.completed', h.session(payment)))
+    expect(h.emitted('payment.succeeded')).toHaveLength(1)
+  })
+
+  test('the webhook first, then the success page: still one payment.succeeded', async () => {
+    const { payment } = await paidWithoutWebhook({})
+    await h.webhook(await h.stripeEvent('checkout.session.completed', h.session(payment)))
+    const page = await h.call('GET', `/api/payments/stripe/success?session_id=${payment.stripeSessionId}`, {
+      headers: { accept: 'application/json' },
+    })
+    expect(page.body.paymentStatus).toBe('succeeded')
+    expect(h.emitted('payment.succeeded')).toHaveLength(1)
+  })
 })
