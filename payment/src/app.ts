@@ -36,6 +36,17 @@ const ReturnAnswer = Type.Object({
   orderStatus: Type.Union([Type.String(), Type.Null()]),
   message: Type.String(),
 })
+// The pages answer a browser with HTML and a client that asks for JSON with JSON: both documented.
+const pageResponses = {
+  200: {
+    description: 'How the payment and its order stand',
+    content: {
+      'text/html': { schema: { type: 'string' as const } },
+      // A TypeBox schema is JSON Schema; its TypeScript type is not the OpenAPI one.
+      'application/json': { schema: ReturnAnswer as unknown as { type: 'object' } },
+    },
+  },
+}
 const wantsJson = (request: Request) => (request.headers.get('accept') ?? '').includes('application/json')
 
 export interface AppDeps {
@@ -124,8 +135,8 @@ export function buildApp({ config, log, checkout, webhooks, pages, reads, admin,
       async ({ query, request }) => answerPage(request, await pages.success(query.session_id)),
       {
         ...SessionQuery,
-        response: { 200: ReturnAnswer },
         detail: {
+          responses: pageResponses,
           tags: ['stripe'],
           summary:
             'Where Stripe sends the customer after paying: settles the payment from Stripe and says how the order stands (HTML, or JSON)',
@@ -137,8 +148,8 @@ export function buildApp({ config, log, checkout, webhooks, pages, reads, admin,
       ({ query, request }) => answerPage(request, pages.cancel(query.session_id)),
       {
         ...SessionQuery,
-        response: { 200: ReturnAnswer },
         detail: {
+          responses: pageResponses,
           tags: ['stripe'],
           summary: 'Where Stripe sends a customer who left the checkout (HTML, or JSON)',
         },

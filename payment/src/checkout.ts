@@ -64,11 +64,6 @@ export class Checkout {
     key: string | undefined,
     trace?: TraceContext,
   ): Promise<Paid> {
-    if (body.method === 'stripe' && !this.stripe.configured) {
-      throw stripeUnavailable(
-        'card payments are not set up here (no STRIPE_SECRET_KEY); cash on delivery works',
-      )
-    }
     const hash = key === undefined ? '' : requestHash(body)
     const context = requestContext(trace)
     const first = tx(
@@ -102,6 +97,11 @@ export class Checkout {
         if (order.state === 'paid') throw conflict('the order is paid already')
         if (order.state !== 'unpaid')
           throw conflict(`the order is ${order.state}: only an unpaid order can be paid`)
+        if (body.method === 'stripe' && !this.stripe.configured) {
+          throw stripeUnavailable(
+            'card payments are not set up here (no STRIPE_SECRET_KEY); cash on delivery works',
+          )
+        }
         const row = t.db
           .insert(payments)
           .values({
