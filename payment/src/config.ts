@@ -1,5 +1,5 @@
-import { serviceConfig } from '@mart/shared'
-import { Type } from '@sinclair/typebox'
+import { ConfigError, serviceConfig } from '@mart/shared'
+import { type Static, Type } from '@sinclair/typebox'
 
 export const PaymentConfig = serviceConfig(8001, {
   /** Stripe's secret key (sk_test_... in test mode). Unset: Stripe payments answer 503; cash on delivery works. */
@@ -13,3 +13,12 @@ export const PaymentConfig = serviceConfig(8001, {
   /** How long past a session's expiry a payment Stripe has not settled is looked up at Stripe (reconciliation). */
   STRIPE_RECONCILE_AFTER_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 300 }),
 })
+
+/** In production, a Stripe key without the webhook secret would take money it could never hear about. */
+export function checkStripeConfig(config: Static<typeof PaymentConfig>): void {
+  if (config.NODE_ENV === 'production' && config.STRIPE_SECRET_KEY && !config.STRIPE_WEBHOOK_SECRET) {
+    throw new ConfigError('payment', [
+      'STRIPE_WEBHOOK_SECRET: is required in production when STRIPE_SECRET_KEY is set (webhooks cannot be verified without it)',
+    ])
+  }
+}

@@ -1,11 +1,11 @@
 // The payment service: Stripe Checkout and cash on delivery for unpaid orders, refunds, and the
 // webhook, success page and reconciliation that settle a payment whichever comes first.
 import { join } from 'node:path'
-import { ConfigError, runStandalone, type ServiceDefinition } from '@mart/shared'
+import { runStandalone, type ServiceDefinition } from '@mart/shared'
 import { AdminActions } from './admin.ts'
 import { buildApp } from './app.ts'
 import { Checkout } from './checkout.ts'
-import { PaymentConfig } from './config.ts'
+import { checkStripeConfig, PaymentConfig } from './config.ts'
 import * as schema from './db/schema.ts'
 import { handlers } from './handlers.ts'
 import { paymentJobs } from './jobs.ts'
@@ -31,11 +31,7 @@ export const definition: ServiceDefinition<typeof schema, typeof PaymentConfig> 
     'order.rejected',
   ],
   build({ config, log, store, verifier, ready }) {
-    if (config.NODE_ENV === 'production' && config.STRIPE_SECRET_KEY && !config.STRIPE_WEBHOOK_SECRET) {
-      throw new ConfigError('payment', [
-        'STRIPE_WEBHOOK_SECRET: is required in production when STRIPE_SECRET_KEY is set (webhooks cannot be verified without it)',
-      ])
-    }
+    checkStripeConfig(config)
     const stripe = new StripeGateway(config)
     const book = new PaymentBook(log.child({ component: 'payments' }))
     const reads = new PaymentReads(store)
