@@ -125,6 +125,21 @@ describeStripeMock("Stripe's webhook", (stripeUrl) => {
     expect(h.row(second.id)?.status).toBe('succeeded')
   })
 
+  test('a webhook whose transaction fails answers 5xx and records nothing: Stripe retries, and the retry applies it', async () => {
+    // Fault injection: the payment's update fails inside the webhook's transaction.
+    h.svc.store.sqlite.exec(
+      "CREATE TRIGGER fail_payments BEFORE UPDATE ON payments BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END",
+    )
+    const e = await completed()
+    const failed = await h.webhook(e)
+    expect(failed.status).toBe(500)
+    expect(failed.text).not.toContain('disk I/O error')
+    expect(h.svc.store.sqlite.prepare('SELECT count(*) AS n FROM stripe_events').get()).toEqual({ n: 0 })
+    h.svc.store.sqlite.exec('DROP TRIGGER fail_payments')
+    expect((await h.webhook(e)).body).toEqual({ received: true, duplicate: false })
+    expect(h.row(payment.id)?.status).toBe('succeeded')
+  })
+
   test('a session we did not create: acknowledged, nothing changed', async () => {
     const res = await h.webhook(
       await h.stripeEvent('checkout.session.completed', {
