@@ -176,6 +176,23 @@ describeStripeMock('Stripe Checkout against stripe-mock', (stripeUrl) => {
     expect((await h.pay(alice, o.orderId, 'cod', key)).status).toBe(422)
   })
 
+  test('a payment left `creating` by a crash before Stripe answered is completed by the next request', async () => {
+    h = await startPayment({ stripeUrl })
+    const alice = await h.person()
+    const o = await h.order(alice.id)
+    // What a kill -9 between the first transaction and Stripe's answer leaves behind.
+    const id = Bun.randomUUIDv7()
+    h.svc.store.sqlite
+      .prepare(
+        "INSERT INTO payments (id, order_id, user_id, method, status, amount, currency, created_at, updated_at) VALUES (?, ?, ?, 'stripe', 'creating', ?, 'EUR', 0, 0)",
+      )
+      .run(id, o.orderId, alice.id, o.total)
+    const res = await h.pay(alice, o.orderId, 'stripe')
+    expect(res.status).toBe(201)
+    expect(res.body).toMatchObject({ id, status: 'pending' })
+    expect(res.body.stripeSessionId).toStartWith('cs_')
+  })
+
   test('Stripe down: 503, and nothing is left half-done', async () => {
     h = await startPayment({ stripeUrl: 'http://127.0.0.1:9' })
     const alice = await h.person()
