@@ -1,8 +1,9 @@
 // The saga with payment in it: the real user, product, inventory, order and payment services on one
 // bus, the payment service talking to stripe-mock. A customer pays an unpaid order by card (Stripe's
-// signed webhook settles it) or cash on delivery (an admin records the cash collected), and an admin
-// cancels a paid order: the money goes back through Stripe, the goods back on the shelf. Run on the
-// in-process bus delivering every message twice and on real Kafka.
+// signed webhook settles it) or cash on delivery (an admin records the cash collected), an admin
+// cancels a paid order (the money goes back through Stripe, the goods back on the shelf), and a
+// second charge is given back without unpaying the order. Run on the in-process bus delivering
+// every message twice and on real Kafka.
 import { afterEach, beforeEach, expect, test } from 'bun:test'
 import { type Bus, MemoryBus } from '@mart/shared'
 import { describeKafka, describeStripeMock, kafkaTestBus, waitFor } from '@mart/shared/testing'
@@ -222,6 +223,50 @@ function suite(makeBus: () => Bus, stripeUrl: string) {
       ['order.cancel', 'moved', 'paid', 'cancelled'],
       ['payment.refunded', 'moved', 'cancelled', 'cancelled'],
     ])
+  }, 60_000)
+
+  test('a second charge (a session Stripe said expired, paid after all) is refunded as a duplicate: the order stays paid, the goods leave once', async () => {
+    const { lamp, order } = await unpaidOrder(5, 2)
+    const first = await m.payOrder(alice, order.id, 'stripe')
+    const expired = checkoutSession(first, { status: 'expired', payment_status: 'unpaid' })
+    expect((await m.stripeWebhook(await stripeEvent('checkout.session.expired', expired))).status).toBe(200)
+    expect(await m.paymentOf(first.id)).toMatchObject({ status: 'expired' })
+
+    // The order is still unpaid: the customer pays again, in a session of its own.
+    const second = await m.payOrder(alice, order.id, 'stripe')
+    expect(second.id).not.toBe(first.id)
+    await stripePaid(second)
+    await m.waitForStatus(order.id, 'paid', alice.token)
+    await stripePaid(first)
+
+    const refunded = await waitFor(
+      async () => {
+        const p = await m.paymentOf(first.id)
+        return p.status === 'refunded' ? p : null
+      },
+      'the second charge to be refunded',
+      30_000,
+    )
+    expect(refunded.refunded).toEqual({ amount: 5998, currency: 'EUR' })
+    expect(await m.paymentOf(second.id)).toMatchObject({ status: 'succeeded' })
+    const timeline = await waitFor(
+      async () => {
+        const items = await m.timelineOf(order.id)
+        return items.some((e) => e.type === 'payment.refunded') ? items : null
+      },
+      'the order to hear of the refund',
+      30_000,
+    )
+    expect(timeline.slice(2).map((e) => [e.type, e.outcome, e.from, e.to])).toEqual([
+      ['payment.succeeded', 'moved', 'unpaid', 'paid'],
+      ['payment.succeeded', 'ignored', 'paid', 'paid'],
+      ['payment.refunded', 'ignored', 'paid', 'paid'],
+    ])
+    expect(await m.orderOf(order.id, alice.token)).toMatchObject({ status: 'paid', payment: 'paid' })
+    expect(m.published('payment.refunded', order.id).map((e) => e.data.reason)).toEqual(['duplicate'])
+    expect(m.published('order.paid', order.id)).toHaveLength(1)
+    await waitFor(() => m.holdOf(order.id) === 'committed', 'inventory to commit the hold', 30_000)
+    expect(await m.stockOf(lamp)).toMatchObject({ onHand: 3, reserved: 0, available: 3 })
   }, 60_000)
 }
 
