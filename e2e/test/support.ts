@@ -1,4 +1,4 @@
-// User, product, inventory and order as real services on one bus, each with its own SQLite file,
+// User, product, inventory, order and payment as real services on one bus, each with its own SQLite file,
 // called in process the way a client calls them over HTTP (or over real HTTP, for a service a test
 // runs in a process of its own).
 import { join } from 'node:path'
@@ -23,6 +23,8 @@ import { httpClient, tempDir, testLogger, waitFor } from '@mart/shared/testing'
 import Database from 'better-sqlite3'
 import { definition as inventory } from '../../inventory/src/index.ts'
 import { definition as order } from '../../order/src/index.ts'
+import { definition as payment } from '../../payment/src/index.ts'
+import type { PaymentView } from '../../payment/src/view.ts'
 import { definition as product } from '../../product/src/index.ts'
 import { definition as user } from '../../user/src/index.ts'
 import { ADMIN, userTestEnv } from '../../user/test/support.ts'
@@ -30,11 +32,13 @@ import { ADMIN, userTestEnv } from '../../user/test/support.ts'
 export const ROOT = ADMIN
 
 // biome-ignore lint/suspicious/noExplicitAny: each service has its own schema and config types
-const definitions: Record<'user' | 'product' | 'inventory' | 'order', ServiceDefinition<any, any>> = {
+type AnyService = ServiceDefinition<any, any>
+const definitions: Record<'user' | 'product' | 'inventory' | 'order' | 'payment', AnyService> = {
   user,
   product,
   inventory,
   order,
+  payment,
 }
 export type Name = keyof typeof definitions
 
@@ -90,10 +94,18 @@ export async function marketplace(bus: Bus, opts: MarketplaceOptions = {}) {
   }
   for (const name of opts.services ?? (Object.keys(definitions) as Name[])) await run(name)
 
-  const call = (service: Name, method: string, path: string, body?: unknown, token?: string) => {
+  const call = (
+    service: Name,
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string,
+    /** Headers, or a body sent as these exact bytes (a signed webhook). */
+    extra: { headers?: Record<string, string>; rawJson?: string } = {},
+  ) => {
     const client = clients[service]
     if (!client) throw new Error(`${service} is not running`)
-    return client(method, path, { body, token })
+    return client(method, path, { body, token, ...extra })
   }
   const login = async (username: string, password: string) => {
     const r = await call('user', 'POST', '/api/auth/login', { username, password })
@@ -220,6 +232,37 @@ export async function marketplace(bus: Bus, opts: MarketplaceOptions = {}) {
     )
   }
 
+  /** Waits until the payment service knows the order as payable (it heard order.awaiting_payment). */
+  const payable = (orderId: string) =>
+    waitFor(
+      () =>
+        query<{ state: string }>('payment', 'SELECT state FROM orders WHERE id = ?', orderId)[0]?.state ===
+        'unpaid',
+      `the payment service to know order ${orderId} unpaid`,
+      30_000,
+    )
+
+  /** POST /api/payments as `who`: the payment (201, or it throws). */
+  const payOrder = async (who: Person, orderId: string, method: 'stripe' | 'cod') => {
+    const r = await call('payment', 'POST', '/api/payments', { orderId, method }, who.token)
+    if (r.status !== 201) throw new Error(`pay ${method}: ${r.status} ${r.text}`)
+    return r.body as PaymentView
+  }
+
+  /** GET /api/payments/:id as `token` (root by default). */
+  const paymentOf = async (id: string, token = root) => {
+    const r = await call('payment', 'GET', `/api/payments/${id}`, undefined, token)
+    if (r.status !== 200) throw new Error(`payment ${id}: ${r.status} ${r.text}`)
+    return r.body as PaymentView
+  }
+
+  /** Posts a signed Stripe event to the payment service's webhook, as Stripe does. */
+  const stripeWebhook = (e: { payload: string; signature: string }) =>
+    call('payment', 'POST', '/api/payments/webhooks/stripe', undefined, undefined, {
+      rawJson: e.payload,
+      headers: { 'stripe-signature': e.signature },
+    })
+
   return {
     dir: tmp.dir,
     call,
@@ -237,6 +280,10 @@ export async function marketplace(bus: Bus, opts: MarketplaceOptions = {}) {
     waitForStatus,
     timelineOf,
     orderable,
+    payable,
+    payOrder,
+    paymentOf,
+    stripeWebhook,
     /** A running service, to reach what only a test reaches (its store, its jobs). */
     service: running,
     /** Stops a service and starts it again on the same database and bus, with `extra` env on top. */
@@ -265,6 +312,7 @@ export async function marketplace(bus: Bus, opts: MarketplaceOptions = {}) {
 }
 
 export type Marketplace = Awaited<ReturnType<typeof marketplace>>
+export type { PaymentView }
 
 /** What the tests read of an order (GET /api/orders/:id). */
 export interface OrderView {

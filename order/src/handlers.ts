@@ -27,5 +27,5 @@ export const handlers = (saga: OrderSaga): Handlers<typeof schema> => ({
   'payment.cod_selected': (e, t) => void saga.apply(t, e.data.orderId, heard(e)),
   'payment.succeeded': (e, t) =>
     void saga.apply(t, e.data.orderId, { ...heard(e), paymentId: e.data.paymentId }),
-  'payment.refunded': (e, t) => void saga.apply(t, e.data.orderId, heard(e)),
+  'payment.refunded': (e, t) => void saga.refunded(t, e.data, heard(e)),
 })

@@ -15,6 +15,7 @@ import {
   type OrderStatus,
   type PaymentState,
   paymentStates,
+  refundShortOf,
   transition,
 } from './transitions.ts'
 import { type Db, linesOf, type OrderRow, type OrderView, type Outcome, orderIn, viewOf } from './view.ts'
@@ -164,6 +165,15 @@ export class OrderSaga {
       at: now,
     })
     return { moved: true, from: order.status, order: updated, view }
+  }
+
+  /** payment.refunded: the payment field `refunded` once the order's money is all back, else only noted. */
+  refunded(t: T, refund: EventData<'payment.refunded'>, h: Happening): Applied {
+    const order = orderIn(t.db, refund.orderId)
+    const short = order && refundShortOf(refund, order.totalAmount)
+    if (!order || !short) return this.apply(t, refund.orderId, h)
+    this.ignore(t, refund.orderId, order.status, h, short)
+    return { moved: false, state: order.status }
   }
 
   /** Stores the new version's view and the timeline entry, and tells the streams once committed. */

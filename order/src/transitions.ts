@@ -4,7 +4,7 @@
 // arrive in any order across topics; a pair the table does not name no longer applies (a late or
 // repeated event) and is ignored with a warning and a counter, never a dead letter. A command whose
 // pair is missing is refused (409) instead.
-import type { EventType } from '@mart/shared'
+import type { EventData, EventType } from '@mart/shared'
 
 export const orderStatuses = [
   'pending',
@@ -158,3 +158,18 @@ export const inputOf = {
   'payment.succeeded': 'payment_succeeded',
   'payment.refunded': 'refunded',
 } as const satisfies Partial<Record<EventType, OrderInput>>
+
+/**
+ * Why payment.refunded leaves the order's payment as it is (undefined: it becomes `refunded`). The
+ * field says `refunded` once the money that paid the order is all back: a refund of a second charge
+ * gives back money the order never counted (its own payment stands), and part of the money leaves
+ * it paid.
+ */
+export function refundShortOf(r: EventData<'payment.refunded'>, total: number): string | undefined {
+  if (r.reason === 'duplicate') {
+    return 'a refund of another payment that charged the order twice: its own payment stands'
+  }
+  const back = (r.refundedTotal ?? r.amount).amount
+  if (back < total) return `a refund of part of the payment: ${back} of ${total} ${r.amount.currency} back`
+  return undefined
+}

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import type { EventData, EventType } from '@mart/shared'
+import type { EventData, EventType, RefundReason } from '@mart/shared'
 import { waitFor } from '@mart/shared/testing'
 import { type OrderHarness, payment, reserved, startOrder } from './support.ts'
 
@@ -182,6 +182,47 @@ describe('payment', () => {
       ['payment.succeeded', { ...payment(id, alice.id), method: 'stripe' }, id],
       ['payment.refunded', payment(id, alice.id), id],
     )
+    expect(h.stateOf(id)).toMatchObject({ status: 'paid', payment: 'refunded' })
+  })
+
+  test('a second charge refunded, or part of the money: the order stays paid, the timeline says why; refunded once it is all back', async () => {
+    await start()
+    const { alice, id } = await placed()
+    const refund = (paymentId: string, amount: number, total: number, reason: RefundReason) => ({
+      ...payment(id, alice.id),
+      paymentId,
+      amount: { amount, currency: 'EUR' },
+      refundedTotal: { amount: total, currency: 'EUR' },
+      reason,
+    })
+    await h.apply(
+      ['stock.reserved', reserved(id), id],
+      ['payment.succeeded', { ...payment(id, alice.id), method: 'stripe' }, id],
+      // Another payment paid the same order again (a session we believed expired): payment gives it back.
+      ['payment.refunded', refund('pay-twice', 1999, 1999, 'duplicate'), id],
+      // A goodwill refund of part of the order's own payment.
+      ['payment.refunded', refund(`pay-${id}`, 500, 500, 'requested'), id],
+    )
+    expect(h.stateOf(id)).toMatchObject({ status: 'paid', payment: 'paid' })
+    const entries = await timeline(id, alice.token)
+    expect(entries.slice(3).map((e) => [e.type, e.outcome, e.from, e.to, e.reason])).toEqual([
+      [
+        'payment.refunded',
+        'ignored',
+        'paid',
+        'paid',
+        'a refund of another payment that charged the order twice: its own payment stands',
+      ],
+      [
+        'payment.refunded',
+        'ignored',
+        'paid',
+        'paid',
+        'a refund of part of the payment: 500 of 1999 EUR back',
+      ],
+    ])
+
+    await h.apply(['payment.refunded', refund(`pay-${id}`, 1499, 1999, 'requested'), id])
     expect(h.stateOf(id)).toMatchObject({ status: 'paid', payment: 'refunded' })
   })
 })

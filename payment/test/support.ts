@@ -11,6 +11,48 @@ export const WEBHOOK_SECRET = 'whsec_test_secret'
 export const stripeEnv = (url: string | null): Record<string, string> =>
   url ? { STRIPE_SECRET_KEY: 'sk_test_123', STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_API_URL: url } : {}
 
+/** A Stripe event of `type` about `object`, signed as Stripe signs it (timestamp: now, unless given). */
+export async function stripeEvent(
+  type: string,
+  object: object,
+  opts: { id?: string; timestamp?: number; secret?: string } = {},
+) {
+  const payload = JSON.stringify({
+    id: opts.id ?? `evt_${crypto.randomUUID().replaceAll('-', '')}`,
+    object: 'event',
+    api_version: '2026-08-26.dahlia',
+    created: Math.floor(Date.now() / 1000),
+    type,
+    data: { object },
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+  })
+  const signature = await Stripe.webhooks.generateTestHeaderStringAsync({
+    payload,
+    secret: opts.secret ?? WEBHOOK_SECRET,
+    ...(opts.timestamp !== undefined && { timestamp: opts.timestamp }),
+  })
+  return { payload, signature }
+}
+
+/** A Checkout Session as Stripe reports it once paid, for the payment `p`, with `over` on top. */
+export const checkoutSession = (
+  p: { id: string; stripeSessionId: string | null; amount: { amount: number } },
+  over: Record<string, unknown> = {},
+) => ({
+  id: p.stripeSessionId,
+  object: 'checkout.session',
+  client_reference_id: p.id,
+  status: 'complete',
+  payment_status: 'paid',
+  amount_total: p.amount.amount,
+  currency: 'eur',
+  payment_intent: `pi_${p.id.replaceAll('-', '').slice(0, 24)}`,
+  metadata: { paymentId: p.id },
+  ...over,
+})
+
 export async function startPayment(
   opts: { bus?: Bus; env?: Record<string, string>; stripeUrl?: string | null } = {},
 ) {
@@ -58,53 +100,11 @@ export async function startPayment(
     query = '',
   ) => h.call('POST', `/api/payments${query}`, { token: who.token, body: { orderId, method }, headers })
 
-  /** A Stripe event of `type` about `object`, signed as Stripe signs it (timestamp: now, unless given). */
-  async function stripeEvent(
-    type: string,
-    object: object,
-    opts: { id?: string; timestamp?: number; secret?: string } = {},
-  ) {
-    const payload = JSON.stringify({
-      id: opts.id ?? `evt_${crypto.randomUUID().replaceAll('-', '')}`,
-      object: 'event',
-      api_version: '2026-08-26.dahlia',
-      created: Math.floor(Date.now() / 1000),
-      type,
-      data: { object },
-      livemode: false,
-      pending_webhooks: 1,
-      request: { id: null, idempotency_key: null },
-    })
-    const signature = await Stripe.webhooks.generateTestHeaderStringAsync({
-      payload,
-      secret: opts.secret ?? WEBHOOK_SECRET,
-      ...(opts.timestamp !== undefined && { timestamp: opts.timestamp }),
-    })
-    return { payload, signature }
-  }
-
   const webhook = (e: { payload: string; signature: string }) =>
     h.call('POST', '/api/payments/webhooks/stripe', {
       rawJson: e.payload,
       headers: { 'stripe-signature': e.signature },
     })
-
-  /** A Checkout Session as Stripe reports it, for the payment `p`, with `over` on top. */
-  const session = (
-    p: { id: string; stripeSessionId: string | null; amount: { amount: number } },
-    over: Record<string, unknown> = {},
-  ) => ({
-    id: p.stripeSessionId,
-    object: 'checkout.session',
-    client_reference_id: p.id,
-    status: 'complete',
-    payment_status: 'paid',
-    amount_total: p.amount.amount,
-    currency: 'eur',
-    payment_intent: `pi_${p.id.replaceAll('-', '').slice(0, 24)}`,
-    metadata: { paymentId: p.id },
-    ...over,
-  })
 
   const row = (id: string) =>
     h.svc.store.sqlite
@@ -125,7 +125,7 @@ export async function startPayment(
       .filter((e) => e.type === type)
       .map((e) => e.data as EventData<T>)
 
-  return { ...h, person, order, pay, stripeEvent, webhook, session, row, jobs, emitted }
+  return { ...h, person, order, pay, stripeEvent, webhook, session: checkoutSession, row, jobs, emitted }
 }
 
 export type PaymentHarness = Awaited<ReturnType<typeof startPayment>>

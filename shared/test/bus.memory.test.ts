@@ -65,3 +65,37 @@ describe('memory transport: duplicate delivery switch', () => {
     await bus.close()
   })
 })
+
+describe('memory transport: a message published as a delivery winds down', () => {
+  // A group's delivery of a partition ends a few ticks after it last looks for messages. A message
+  // published in between (here, by the handler of the one before, some ticks later; or at once
+  // after subscribing) must start a delivery of its own, not wait for the next message.
+  test('is delivered, however many ticks after the message before it, with or without duplicates', async () => {
+    for (const duplicateDelivery of [false, true]) {
+      for (let ticks = 0; ticks <= 12; ticks++) {
+        const bus = new MemoryBus({ partitions: 1, duplicateDelivery })
+        await bus.ensureTopics(['product.events'])
+        const got = new Set<string>()
+        const publishLater = async () => {
+          for (let i = 0; i < ticks; i++) await Promise.resolve()
+          await bus.publish([rawMessage('product.events', 'k', 'second')])
+        }
+        await bus.subscribe({
+          group: 'g',
+          topics: ['product.events'],
+          handle: async (d) => {
+            if (d.value === 'first' && !got.has('first')) void publishLater()
+            got.add(d.value)
+          },
+        })
+        await bus.publish([rawMessage('product.events', 'k', 'first')])
+        await waitFor(
+          () => got.has('second'),
+          `the second message (${ticks} ticks later, duplicates ${duplicateDelivery})`,
+          1_000,
+        )
+        await bus.close()
+      }
+    }
+  })
+})

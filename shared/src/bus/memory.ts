@@ -262,39 +262,43 @@ export class MemoryBus implements Bus {
     const id = `${topic}/${partition}`
     if (g.pumping.has(id) || !g.handle) return
     g.pumping.add(id)
-    const run = this.pump(g, topic, partition).finally(() => {
-      g.pumping.delete(id)
-      g.inflight.delete(run)
-    })
+    const run = this.pump(g, topic, partition, id).finally(() => g.inflight.delete(run))
     g.inflight.add(run)
   }
 
   /** Delivers one partition to one group, strictly in order, until it is drained or the group leaves. */
-  private async pump(g: Group, topic: string, partition: number): Promise<void> {
-    await Promise.resolve() // never run a handler inside the publisher's call
-    const part = this.partitionsOf(topic)[partition] as Partition
-    const cursors = g.cursors.get(topic) as number[]
-    let failures = 0
-    while (g.handle && (cursors[partition] as number) < part.base + part.log.length) {
-      const offset = cursors[partition] as number
-      const m = part.log[offset - part.base] as BusMessage
-      const delivery: Delivery = { ...m, partition, offset: String(offset), heartbeat: async () => {} }
-      try {
-        await g.handle(delivery)
-        if (this.duplicate && g.handle) await g.handle(delivery)
-      } catch (err) {
-        failures++
-        this.opts.log?.warn(
-          { group: g.name, topic, partition, offset, ...errorFields(err) },
-          'handler failed; redelivering',
-        )
-        await sleep(backoffDelay(failures, { initialMs: 50, maxMs: 2000 }))
-        continue
+  private async pump(g: Group, topic: string, partition: number, id: string): Promise<void> {
+    try {
+      await Promise.resolve() // never run a handler inside the publisher's call
+      const part = this.partitionsOf(topic)[partition] as Partition
+      const cursors = g.cursors.get(topic) as number[]
+      let failures = 0
+      while (g.handle && (cursors[partition] as number) < part.base + part.log.length) {
+        const offset = cursors[partition] as number
+        const m = part.log[offset - part.base] as BusMessage
+        const delivery: Delivery = { ...m, partition, offset: String(offset), heartbeat: async () => {} }
+        try {
+          await g.handle(delivery)
+          if (this.duplicate && g.handle) await g.handle(delivery)
+        } catch (err) {
+          failures++
+          this.opts.log?.warn(
+            { group: g.name, topic, partition, offset, ...errorFields(err) },
+            'handler failed; redelivering',
+          )
+          await sleep(backoffDelay(failures, { initialMs: 50, maxMs: 2000 }))
+          continue
+        }
+        failures = 0
+        cursors[partition] = offset + 1
+        if (this.journal) this.dirty.add(g)
+        this.trim(topic, partition)
       }
-      failures = 0
-      cursors[partition] = offset + 1
-      if (this.journal) this.dirty.add(g)
-      this.trim(topic, partition)
+    } finally {
+      // In the same tick as the loop's last look at the partition. Cleared any later (once the
+      // promise settles), a message published in between would find the pump still marked running,
+      // start none, and wait for the next message on the partition: possibly forever.
+      g.pumping.delete(id)
     }
   }
 
