@@ -80,6 +80,11 @@ function suite(makeBus: () => Bus, stripeUrl: string) {
     await waitFor(() => m.holdOf(order.id) === 'committed', 'inventory to commit the hold', 30_000)
     expect(await m.stockOf(lamp)).toMatchObject({ onHand: 3, reserved: 0, available: 3 })
 
+    await waitFor(
+      () => m.published('payment.succeeded', order.id)[0],
+      'payment.succeeded on its topic',
+      30_000,
+    )
     const succeeded = m.published('payment.succeeded', order.id)
     expect(succeeded.map((e) => e.data)).toEqual([
       {
@@ -134,6 +139,7 @@ function suite(makeBus: () => Bus, stripeUrl: string) {
     )
     expect(after).toMatchObject({ status: 'delivered', payment: 'paid' })
     await waitFor(() => m.published('order.paid', order.id)[0], 'order.paid', 30_000)
+    await waitFor(() => m.published('payment.succeeded', order.id)[0], 'payment.succeeded', 30_000)
     expect(m.published('payment.cod_selected', order.id)).toHaveLength(1)
     expect(m.published('payment.succeeded', order.id)).toHaveLength(1)
     expect(m.published('order.paid', order.id)).toHaveLength(1)
@@ -215,6 +221,7 @@ function suite(makeBus: () => Bus, stripeUrl: string) {
 
     await waitFor(() => m.holdOf(order.id) === 'restocked', 'inventory to restock', 30_000)
     expect(await m.stockOf(lamp)).toMatchObject({ onHand: 5, reserved: 0, available: 5 })
+    await waitFor(() => m.published('payment.refunded', order.id)[0], 'payment.refunded on its topic', 30_000)
     expect(m.published('payment.refunded', order.id)).toHaveLength(1)
     expect(await steps(m, order.id)).toEqual([
       ['order.placed', 'moved', null, 'pending'],
@@ -263,6 +270,12 @@ function suite(makeBus: () => Bus, stripeUrl: string) {
       ['payment.refunded', 'ignored', 'paid', 'paid'],
     ])
     expect(await m.orderOf(order.id, alice.token)).toMatchObject({ status: 'paid', payment: 'paid' })
+    // The test's own reader of the topics runs beside the services: it may hear of it a moment later.
+    await waitFor(
+      () => m.published('payment.refunded', order.id).length > 0,
+      'payment.refunded on its topic',
+      30_000,
+    )
     expect(m.published('payment.refunded', order.id).map((e) => e.data.reason)).toEqual(['duplicate'])
     expect(m.published('order.paid', order.id)).toHaveLength(1)
     await waitFor(() => m.holdOf(order.id) === 'committed', 'inventory to commit the hold', 30_000)
