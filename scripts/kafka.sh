@@ -8,6 +8,8 @@
 #      for restart tests; the cluster id is fixed so a kept dir always matches),
 #      KAFKA_JVM_OPTS (heap and GC; default -Xms256m -Xmx512m -XX:+UseSerialGC, sized for a 2-core box).
 set -euo pipefail
+# shellcheck source=lib/stop-process.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/stop-process.sh"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
@@ -163,20 +165,7 @@ stop() {
     echo "kafka not running"
     return 0
   fi
-  kill -TERM "$pid" 2>/dev/null || true
-  local i
-  for ((i = 0; i < 60; i++)); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      rm -f "$pidfile"
-      echo "kafka stopped (pid $pid)"
-      return 0
-    fi
-    sleep 0.5
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  for ((i = 0; i < 20; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-  rm -f "$pidfile"
-  echo "kafka killed (pid $pid) after 30 s without exiting on SIGTERM"
+  stop_process kafka "$pid" "$pidfile" 30
 }
 
 case "${1:-}" in

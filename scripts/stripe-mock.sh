@@ -8,6 +8,8 @@
 #      STRIPE_MOCK_HOME_DIR (.cache/stripe-mock: pid file and stripe-mock.log),
 #      STRIPE_MOCK_BIN_DIR (where the binary is built; default ~/.cache/mart/stripe-mock/<version>).
 set -euo pipefail
+# shellcheck source=lib/stop-process.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/stop-process.sh"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
@@ -145,20 +147,7 @@ stop() {
     echo "stripe-mock not running"
     return 0
   fi
-  kill -TERM "$pid" 2>/dev/null || true
-  local i
-  for ((i = 0; i < 50; i++)); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      rm -f "$pidfile"
-      echo "stripe-mock stopped (pid $pid)"
-      return 0
-    fi
-    sleep 0.2
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  for ((i = 0; i < 20; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-  rm -f "$pidfile"
-  echo "stripe-mock killed (pid $pid) after 10 s without exiting on SIGTERM"
+  stop_process stripe-mock "$pid" "$pidfile" 10
 }
 
 case "${1:-}" in
