@@ -1,0 +1,42 @@
+// The send job: one delivery handed to the mailer outside any transaction, then marked sent in one.
+// A crash after the server took the mail and before the mark commits sends it again, with the same
+// Message-ID: that window, and only that one, can make a duplicate (docs/architecture.md).
+import { defineJob, type JobKinds, PermanentError, type Store } from '@mart/shared'
+import { and, eq, isNull } from 'drizzle-orm'
+import type * as schema from './db/schema.ts'
+import { deliveries } from './db/schema.ts'
+import type { Mailer } from './mailer.ts'
+import { SEND_JOB } from './notify.ts'
+
+export function sendingJobs(
+  store: Store<typeof schema>,
+  mailer: Mailer,
+  maxAttempts: number,
+): JobKinds<typeof schema> {
+  return {
+    [SEND_JOB]: defineJob<typeof schema, undefined, string | null>({
+      // An SMTP server that is down for hours still gets the mail: backoff up to an hour between tries.
+      retry: { attempts: maxAttempts, backoff: { initialMs: 5_000, maxMs: 3_600_000 } },
+      async perform(job) {
+        const d = store.db.select().from(deliveries).where(eq(deliveries.id, job.key)).get()
+        if (!d) throw new PermanentError('no such delivery')
+        if (d.sentAt !== null) return null
+        return mailer.send({
+          to: d.address,
+          subject: d.subject,
+          text: d.text,
+          html: d.html,
+          messageId: d.messageId,
+        })
+      },
+      record(job, response, t) {
+        if (response === null) return
+        t.db
+          .update(deliveries)
+          .set({ sentAt: Date.now(), response: response.slice(0, 500) })
+          .where(and(eq(deliveries.id, job.key), isNull(deliveries.sentAt)))
+          .run()
+      },
+    }),
+  }
+}
