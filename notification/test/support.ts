@@ -38,7 +38,19 @@ export async function startNotification(
       )
       .all() as { notice: string; address: string; sentAt: number | null; messageId: string }[]
 
-  return { ...h, person, notificationsOf, deliveries }
+  /** What one event produced: in-app notifications and emails (delivery rows), whoever they are for. */
+  const producedBy = (eventId: string) => ({
+    inApp: h.svc.store.sqlite
+      .prepare(
+        'SELECT user_id AS userId, notice, title, body FROM notifications WHERE event_id = ? ORDER BY id',
+      )
+      .all(eventId) as { userId: string; notice: string; title: string; body: string }[],
+    emails: h.svc.store.sqlite
+      .prepare('SELECT address, notice, subject, text, html FROM deliveries WHERE event_id = ? ORDER BY id')
+      .all(eventId) as { address: string; notice: string; subject: string; text: string; html: string }[],
+  })
+
+  return { ...h, person, notificationsOf, deliveries, producedBy }
 }
 
 export type NotificationHarness = Awaited<ReturnType<typeof startNotification>>
