@@ -1,4 +1,4 @@
-// User, product, inventory, order and payment as real services on one bus, each with its own SQLite file,
+// User, product, inventory, order, payment and notification as real services on one bus, each with its own SQLite file,
 // called in process the way a client calls them over HTTP (or over real HTTP, for a service a test
 // runs in a process of its own).
 import { join } from 'node:path'
@@ -22,6 +22,7 @@ import {
 import { httpClient, tempDir, testLogger, waitFor } from '@mart/shared/testing'
 import Database from 'better-sqlite3'
 import { definition as inventory } from '../../inventory/src/index.ts'
+import { definition as notification } from '../../notification/src/index.ts'
 import { definition as order } from '../../order/src/index.ts'
 import { definition as payment } from '../../payment/src/index.ts'
 import type { PaymentView } from '../../payment/src/view.ts'
@@ -33,12 +34,16 @@ export const ROOT = ADMIN
 
 // biome-ignore lint/suspicious/noExplicitAny: each service has its own schema and config types
 type AnyService = ServiceDefinition<any, any>
-const definitions: Record<'user' | 'product' | 'inventory' | 'order' | 'payment', AnyService> = {
+const definitions: Record<
+  'user' | 'product' | 'inventory' | 'order' | 'payment' | 'notification',
+  AnyService
+> = {
   user,
   product,
   inventory,
   order,
   payment,
+  notification,
 }
 export type Name = keyof typeof definitions
 
