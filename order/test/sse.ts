@@ -1,65 +1,21 @@
-// Reads a Server-Sent Events answer the way a client does: frame by frame, as the bytes arrive.
+// Reads an order's event stream the way a client does (the shared reader), each event with its
+// version (the event id) beside the order's view.
+import { sseReader as readEvents } from '@mart/shared/testing'
 
-/** One block of the stream: an event (id, event, data), a `retry:` hint or a comment. */
-export interface Frame {
-  id?: string
-  event?: string
-  data?: string
-  retry?: string
-  comment?: string
-}
+export type { SseFrame as Frame } from '@mart/shared/testing'
 
 export function sseReader(res: Response) {
-  if (!res.body) throw new Error(`no body (status ${res.status})`)
-  const reader = res.body.getReader()
-  const decoder = new TextDecoder()
-  let buffer = ''
-  let done = false
-
-  const parse = (block: string): Frame => {
-    const f: Frame = {}
-    for (const line of block.split('\n')) {
-      if (line.startsWith(':')) f.comment = line.slice(1).trim()
-      else {
-        const at = line.indexOf(':')
-        const field = line.slice(0, at) as keyof Frame
-        f[field] = line.slice(at + 1).replace(/^ /, '')
-      }
-    }
-    return f
-  }
-
-  /** The next frame, or null once the server has ended the stream. */
-  async function next(): Promise<Frame | null> {
-    for (;;) {
-      const end = buffer.indexOf('\n\n')
-      if (end >= 0) {
-        const block = buffer.slice(0, end)
-        buffer = buffer.slice(end + 2)
-        return parse(block)
-      }
-      if (done) return null
-      const { value, done: over } = await reader.read()
-      if (over) done = true
-      else buffer += decoder.decode(value, { stream: true })
-    }
-  }
+  const s = readEvents(res)
+  const withVersion = <E extends { id?: string }>(e: E) => ({ ...e, version: Number(e.id) })
 
   /** The next event, skipping hints and comments; null once the stream has ended. */
-  async function event(): Promise<(Frame & { version: number; view: Record<string, unknown> }) | null> {
-    for (;;) {
-      const f = await next()
-      if (!f) return null
-      if (f.data !== undefined) return { ...f, version: Number(f.id), view: JSON.parse(f.data) }
-    }
+  async function event() {
+    const e = await s.event()
+    return e && withVersion(e)
   }
 
   /** Every event left, until the server ends the stream. */
-  async function rest() {
-    const out: NonNullable<Awaited<ReturnType<typeof event>>>[] = []
-    for (let e = await event(); e; e = await event()) out.push(e)
-    return out
-  }
+  const rest = async () => (await s.rest()).map(withVersion)
 
-  return { next, event, rest, cancel: () => reader.cancel() }
+  return { next: s.next, event, rest, cancel: s.cancel }
 }

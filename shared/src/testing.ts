@@ -20,6 +20,7 @@ import { createLogger, type Logger } from './log.ts'
 import { sleep } from './retry.ts'
 
 export * from './samples.ts'
+export * from './sse-reader.ts'
 
 /** A fresh directory under the system temp dir; removed by the returned cleanup. */
 export function tempDir(prefix = 'mart-'): { dir: string; cleanup(): void } {
