@@ -2,6 +2,7 @@
 // person's preference for `account` notices still counts).
 import { type Store, tx } from '@mart/shared'
 import { and, eq, type SQL } from 'drizzle-orm'
+import type { NotificationChanges } from './changes.ts'
 import type * as schema from './db/schema.ts'
 import { deliveries, notifications, preferences, recipients } from './db/schema.ts'
 import { escapeHtml } from './format.ts'
@@ -17,6 +18,7 @@ export interface Announcement {
 
 export function announce(
   store: Store<typeof schema>,
+  changes: NotificationChanges,
   a: Announcement,
 ): { notified: number; emailed: number } {
   const id = Bun.randomUUIDv7()
@@ -50,6 +52,7 @@ export function announce(
           createdAt: now,
         })
         .run()
+      t.afterCommit(() => changes.changed(p.id))
       if (!a.email) continue
       const pref = t.db
         .select({ email: preferences.email })

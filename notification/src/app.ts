@@ -4,6 +4,7 @@ import {
   BodyInteger,
   createHttpApp,
   httpSettings,
+  keepStreamOpen,
   LiteralUnion,
   type Logger,
   MultiLineText,
@@ -18,10 +19,12 @@ import {
 import { type Static, Type } from '@sinclair/typebox'
 import { announce } from './announcements.ts'
 import { categories } from './categories.ts'
+import type { NotificationChanges } from './changes.ts'
 import type { NotificationConfig } from './config.ts'
 import type * as schema from './db/schema.ts'
 import { type Inbox, notificationPages, viewOf } from './inbox.ts'
 import { deliveryPages, deliveryStatuses, type Ledger } from './ledger.ts'
+import type { NotificationStreams } from './stream.ts'
 
 const Id = Type.String({ minLength: 1, maxLength: 64 })
 const ById = { params: Type.Object({ id: Id }) }
@@ -64,11 +67,13 @@ export interface AppDeps {
   store: Store<typeof schema>
   inbox: Inbox
   ledger: Ledger
+  changes: NotificationChanges
+  streams: NotificationStreams
   verifier: TokenVerifier
   ready: () => boolean
 }
 
-export function buildApp({ config, log, store, inbox, ledger, verifier, ready }: AppDeps) {
+export function buildApp({ config, log, store, inbox, ledger, changes, streams, verifier, ready }: AppDeps) {
   return createHttpApp({
     service: 'notification',
     log,
@@ -153,7 +158,7 @@ export function buildApp({ config, log, store, inbox, ledger, verifier, ready }:
           throw validationProblem([{ path: '/body', message: 'name exactly one of userId and role' }])
         }
         set.status = 201
-        return announce(store, body)
+        return announce(store, changes, body)
       },
       {
         requireAdmin: true,
@@ -173,6 +178,56 @@ export function buildApp({ config, log, store, inbox, ledger, verifier, ready }:
         detail: {
           tags: ['admin'],
           summary: 'An announcement to one user, a role or everyone; in-app, and by email if asked',
+        },
+      },
+    )
+    .get(
+      '/api/notifications/stream',
+      ({ user, headers, request, server }) =>
+        // A stream outlasts the listener's idle timeout (server is null embedded: that listener sees to it).
+        keepStreamOpen(
+          server,
+          request,
+          streams.stream({ request, user, lastEventId: headers['last-event-id'] }),
+        ),
+      {
+        requireUser: true,
+        headers: Type.Object({
+          'last-event-id': Type.Optional(
+            Type.String({
+              pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+              description:
+                'The id of the last notification received (a reconnecting EventSource sends it): only later ones are sent',
+            }),
+          ),
+        }),
+        detail: {
+          tags: ['notifications'],
+          summary: 'Your new notifications, live (Server-Sent Events)',
+          description:
+            'Each event is `id: <notification id>`, `event: notification`, `data: <the notification, as ' +
+            'GET /api/notifications/{id} answers it>`; ids are uuid v7, so later is greater. The stream opens ' +
+            'with `retry: 3000` and an `id:` line without an event (where it starts), then sends every ' +
+            'notification of yours written after Last-Event-ID (without it: from now on), oldest first, then ' +
+            'each new one as it is written. A `: keep-alive` comment comes every 15 s. The stream ends when the ' +
+            'token expires or is revoked (reconnect with a fresh one) and when the service stops. At most 5 ' +
+            'open streams per user (429 beyond, with Retry-After).',
+          responses: {
+            200: {
+              description: 'The event stream',
+              content: {
+                'text/event-stream': {
+                  schema: {
+                    type: 'string',
+                    example:
+                      'retry: 3000\n\nid: 0198...\n\nid: 0198...\nevent: notification\ndata: {"id":"0198...","title":"Order MRT-... received",...}\n\n',
+                  },
+                },
+              },
+            },
+            429: { description: 'Too many open streams' },
+            503: { description: 'The service is stopping' },
+          },
         },
       },
     )

@@ -11,7 +11,7 @@ import {
   tx,
 } from '@mart/shared'
 import { Type } from '@sinclair/typebox'
-import { and, count, desc, eq, isNull, lt, type SQL } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gt, isNull, lt, type SQL } from 'drizzle-orm'
 import { adminCategories, type Category, categories } from './categories.ts'
 import type * as schema from './db/schema.ts'
 import { notifications, preferences } from './db/schema.ts'
@@ -66,6 +66,28 @@ export class Inbox {
       notificationPages.page(rows, limit, (r) => r.id),
       viewOf,
     )
+  }
+
+  /** The user's notifications after `id` (any id: they are uuid v7, ordered as written), oldest first. */
+  after(userId: string, id: string, limit: number): Row[] {
+    return this.store.db
+      .select()
+      .from(notifications)
+      .where(and(eq(notifications.userId, userId), gt(notifications.id, id)))
+      .orderBy(asc(notifications.id))
+      .limit(limit)
+      .all()
+  }
+
+  /** The id of the user's newest notification, if they have any. */
+  newestId(userId: string): string | undefined {
+    return this.store.db
+      .select({ id: notifications.id })
+      .from(notifications)
+      .where(eq(notifications.userId, userId))
+      .orderBy(desc(notifications.id))
+      .limit(1)
+      .get()?.id
   }
 
   unreadCount(user: Principal): number {

@@ -3,6 +3,7 @@
 import { join } from 'node:path'
 import { runStandalone, type ServiceDefinition } from '@mart/shared'
 import { buildApp } from './app.ts'
+import { NotificationChanges } from './changes.ts'
 import { NotificationConfig } from './config.ts'
 import * as schema from './db/schema.ts'
 import { handlers } from './handlers.ts'
@@ -12,6 +13,7 @@ import { createMailer } from './mailer.ts'
 import { notices } from './notices/index.ts'
 import { Notifier } from './notify.ts'
 import { sendingJobs } from './sending.ts'
+import { NotificationStreams } from './stream.ts'
 
 const adminEmails = (list: string) =>
   list
@@ -19,11 +21,15 @@ const adminEmails = (list: string) =>
     .map((e) => e.trim())
     .filter(Boolean)
 
-const notifier = (config: { PUBLIC_URL: string; ADMIN_NOTIFY_EMAILS: string }) =>
-  new Notifier(notices, {
-    publicUrl: config.PUBLIC_URL,
-    adminEmails: adminEmails(config.ADMIN_NOTIFY_EMAILS),
-  })
+const notifier = (
+  config: { PUBLIC_URL: string; ADMIN_NOTIFY_EMAILS: string },
+  changes = new NotificationChanges(),
+) =>
+  new Notifier(
+    notices,
+    { publicUrl: config.PUBLIC_URL, adminEmails: adminEmails(config.ADMIN_NOTIFY_EMAILS) },
+    changes,
+  )
 
 export const definition: ServiceDefinition<typeof schema, typeof NotificationConfig> = {
   name: 'notification',
@@ -37,18 +43,29 @@ export const definition: ServiceDefinition<typeof schema, typeof NotificationCon
   build({ config, log, store, verifier, ready }) {
     const mailer = createMailer(config)
     log.info({ mail: mailer.describe }, 'email goes to')
+    const changes = new NotificationChanges()
+    const inbox = new Inbox(store)
+    const streams = new NotificationStreams({
+      inbox,
+      changes,
+      verifier,
+      log: log.child({ component: 'stream' }),
+    })
     return {
       app: buildApp({
         config,
         log,
         store,
-        inbox: new Inbox(store),
+        inbox,
         ledger: new Ledger(store),
+        changes,
+        streams,
         verifier,
         ready,
       }),
-      handlers: handlers(notifier(config)),
+      handlers: handlers(notifier(config, changes)),
       jobs: sendingJobs(store, mailer, config.EMAIL_MAX_ATTEMPTS),
+      endStreams: () => streams.endAll(),
       stop: () => mailer.close(),
     }
   },

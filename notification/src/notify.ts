@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import type { Event, Tx } from '@mart/shared'
 import { and, eq } from 'drizzle-orm'
 import type { Category } from './categories.ts'
+import type { NotificationChanges } from './changes.ts'
 import type * as schema from './db/schema.ts'
 import { deliveries, notifications, orders, preferences, products, recipients } from './db/schema.ts'
 import type { AnyNotice, NoticeContext, OrderInfo } from './notices/notice.ts'
@@ -31,6 +32,7 @@ export class Notifier {
   constructor(
     notices: AnyNotice[],
     private readonly settings: { publicUrl: string; adminEmails: string[] },
+    private readonly changes: NotificationChanges,
   ) {
     for (const n of notices) this.byTrigger.set(n.trigger, [...(this.byTrigger.get(n.trigger) ?? []), n])
   }
@@ -49,7 +51,7 @@ export class Notifier {
         const message = notice.write(data, { username: r.username }, ctx)
         const now = Date.now()
         if (r.userId) {
-          t.db
+          const added = t.db
             .insert(notifications)
             .values({
               id: Bun.randomUUIDv7(),
@@ -65,6 +67,8 @@ export class Notifier {
             })
             .onConflictDoNothing()
             .run()
+          const userId = r.userId
+          if (added.changes === 1) t.afterCommit(() => this.changes.changed(userId))
         }
         if (!r.email || (r.userId && !this.wantsEmail(t, r.userId, notice.category))) continue
         const id = Bun.randomUUIDv7()
