@@ -1,6 +1,6 @@
 // An admin's announcement: in-app to one user, a role or everyone, and by email if asked (each
 // person's preference for `account` notices still counts).
-import { type Store, tx } from '@mart/shared'
+import { notFound, type Store, tx } from '@mart/shared'
 import { and, eq, type SQL } from 'drizzle-orm'
 import type { NotificationChanges } from './changes.ts'
 import type * as schema from './db/schema.ts'
@@ -34,6 +34,7 @@ export function announce(
       .from(recipients)
       .where(and(eq(recipients.active, true), who))
       .all()
+    if (a.userId !== undefined && people.length === 0) throw notFound('no such user')
     let emailed = 0
     const now = Date.now()
     for (const p of people) {

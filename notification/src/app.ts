@@ -174,7 +174,7 @@ export function buildApp({ config, log, store, inbox, ledger, changes, streams, 
             { additionalProperties: false },
           ),
         ),
-        response: { 201: Type.Object({ notified: BodyInteger(), emailed: BodyInteger() }) },
+        response: { 201: Type.Object({ notified: BodyInteger(), emailed: BodyInteger() }), ...problems(404) },
         detail: {
           tags: ['admin'],
           summary: 'An announcement to one user, a role or everyone; in-app, and by email if asked',

@@ -402,4 +402,18 @@ describe('announcements: POST /api/notifications', () => {
     }
     expect(h.notificationsOf(alice.id).map((n) => n.notice)).toEqual(['welcome'])
   })
+
+  test('an announcement to someone not in the directory (or no longer active) is a 404 and tells nobody', async () => {
+    const admin = await h.person('admin')
+    const res = await h.call('POST', '/api/notifications', {
+      token: admin.token,
+      body: { userId: 'nobody', title: 'hi', body: 'hi' },
+    })
+    expect(res.status).toBe(404)
+    expect(
+      h.svc.store.sqlite
+        .prepare("SELECT count(*) AS n FROM notifications WHERE notice = 'announcement'")
+        .get(),
+    ).toEqual({ n: 0 })
+  })
 })
