@@ -48,7 +48,10 @@ export const definition: ServiceDefinition<typeof schema, typeof NotificationCon
         ready,
       }),
       handlers: handlers(notifier(config)),
-      jobs: sendingJobs(store, mailer, config.EMAIL_MAX_ATTEMPTS),
+      jobs: sendingJobs(store, mailer, {
+        maxAttempts: config.EMAIL_MAX_ATTEMPTS,
+        initialMs: config.EMAIL_RETRY_INITIAL_MS,
+      }),
       stop: () => mailer.close(),
     }
   },
