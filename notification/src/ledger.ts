@@ -46,8 +46,10 @@ const SELECT = `SELECT d.id, d.event_id AS eventId, d.notice, d.address, d.user_
    FROM deliveries d LEFT JOIN mart_jobs j ON j.kind = '${SEND_JOB}' AND j.key = d.id`
 
 const statements = perStore((store) => ({
-  page: store.sqlite.prepare<[string | null, string | null, number], LedgerRow>(
-    `${SELECT} WHERE (?1 IS NULL OR ${STATUS} = ?1) AND (?2 IS NULL OR d.id < ?2) ORDER BY d.id DESC LIMIT ?3`,
+  // Named parameters: better-sqlite3 refuses numbered ones (?1) with "Too many parameter values".
+  page: store.sqlite.prepare<[{ status: string | null; after: string | null; limit: number }], LedgerRow>(
+    `${SELECT} WHERE (@status IS NULL OR ${STATUS} = @status) AND (@after IS NULL OR d.id < @after)
+     ORDER BY d.id DESC LIMIT @limit`,
   ),
   one: store.sqlite.prepare<[string], LedgerRow>(`${SELECT} WHERE d.id = ?`),
 }))
@@ -82,7 +84,11 @@ export class Ledger {
 
   list(q: PageRequest & { status?: DeliveryStatus | undefined }): Page<DeliveryView> {
     const { limit, after } = deliveryPages.read(q)
-    const rows = statements(this.store).page.all(q.status ?? null, after ?? null, limit + 1)
+    const rows = statements(this.store).page.all({
+      status: q.status ?? null,
+      after: after ?? null,
+      limit: limit + 1,
+    })
     const page = deliveryPages.page(rows, limit, (r) => r.id)
     return { items: page.items.map(viewOf), nextCursor: page.nextCursor }
   }
