@@ -1,8 +1,11 @@
-// Email delivery against a real SMTP server: the admins' ledger of it. Every event here reaches the
-// service twice (the harness's duplicate delivery).
+// Email delivery against a real SMTP server: an email waits for a server that is down, gives up
+// (visibly) on one that refuses the login and is sent again by an admin, is sent once however often
+// its event is delivered, and a hung server fails a send within SMTP_TIMEOUT_MS. Every event here
+// reaches the service twice (the harness's duplicate delivery).
 import { afterEach, describe, expect, test } from 'bun:test'
-import { waitFor } from '@mart/shared/testing'
-import { startSmtp } from './smtp.ts'
+import { catalog, encodeEvent, eventHeaders } from '@mart/shared'
+import { sampleOrder, tempDir, waitFor } from '@mart/shared/testing'
+import { type Received, startSilent, startSmtp } from './smtp.ts'
 import { type NotificationHarness, startNotification } from './support.ts'
 
 interface DeliveryView {
@@ -49,7 +52,170 @@ async function ledger(h: NotificationHarness, status?: string): Promise<Delivery
   return items
 }
 
+/** Waits until the ledger's only delivery satisfies `ok`; answers it. */
+const theDelivery = (h: NotificationHarness, what: string, ok: (d: DeliveryView) => boolean) =>
+  waitFor(
+    async () => {
+      const all = await ledger(h)
+      expect(all.length).toBeLessThanOrEqual(1)
+      return all[0] && ok(all[0]) ? all[0] : null
+    },
+    what,
+    15_000,
+  )
+
+/** Send jobs not finished (waiting, running): none means nothing more will be sent. */
+const unfinishedSends = (h: NotificationHarness) =>
+  (
+    h.svc.store.sqlite
+      .prepare(
+        "SELECT count(*) AS n FROM mart_jobs WHERE kind = 'mail.send' AND state IN ('scheduled', 'running')",
+      )
+      .get() as { n: number }
+  ).n
+
+/** The Message-IDs that arrived, each with how many times. */
+const countsOf = (inbox: Received[]) => {
+  const counts: Record<string, number> = {}
+  for (const m of inbox) counts[m.messageId] = (counts[m.messageId] ?? 0) + 1
+  return counts
+}
+
 const quick = { EMAIL_RETRY_INITIAL_MS: '20' }
+
+describe('the SMTP server down when the event arrives', () => {
+  test('the email waits (retrying, with the error) and is sent once the server is back, once', async () => {
+    const smtp = await smtpServer()
+    await smtp.stop()
+    const h = await notification({ env: { ...smtp.env(), ...quick, EMAIL_MAX_ATTEMPTS: '100' } })
+    const alice = await h.person('user', 'alice')
+
+    const failing = await theDelivery(h, 'a failed send', (d) => d.attempts >= 2 && d.lastError !== null)
+    expect(failing).toMatchObject({ status: 'retrying', notice: 'welcome', to: alice.email, sentAt: null })
+    expect(failing.lastError).toContain('ECONNREFUSED')
+    expect(smtp.inbox).toHaveLength(0)
+
+    await smtp.start()
+    const sent = await theDelivery(h, 'the email sent', (d) => d.status === 'sent')
+    expect(sent.sentAt).not.toBeNull()
+    await waitFor(() => unfinishedSends(h) === 0, 'the send job to finish')
+    expect(smtp.inbox).toHaveLength(1)
+    expect(smtp.inbox[0]).toMatchObject({ to: [alice.email], messageId: sent.messageId })
+  })
+
+  test('a server that takes the connection and never greets fails the send (SMTP_TIMEOUT_MS), and a later try succeeds', async () => {
+    const silent = await startSilent()
+    cleanups.push(() => silent.stop())
+    const smtp = await smtpServer()
+    const env = { ...smtp.env(), SMTP_PORT: String(silent.port), SMTP_TIMEOUT_MS: '300' }
+    const h = await notification({ env: { ...env, ...quick, EMAIL_MAX_ATTEMPTS: '100' } })
+    await h.person('user', 'carol')
+
+    const failing = await theDelivery(h, 'a timed-out send', (d) => d.lastError !== null)
+    expect(failing.status).toBe('retrying')
+    expect(failing.lastError).toContain('Greeting never received')
+    expect(silent.connections).toBeGreaterThanOrEqual(1)
+
+    // The real server takes the hung one's port.
+    await silent.stop()
+    await smtp.stop()
+    const real = await smtpServer({ port: silent.port })
+    const sent = await theDelivery(h, 'the email sent', (d) => d.status === 'sent')
+    await waitFor(() => unfinishedSends(h) === 0, 'the send job to finish')
+    expect(countsOf(real.inbox)).toEqual({ [sent.messageId]: 1 })
+  })
+})
+
+test('a refused login: retried, then dead with the reason (never the password); after the fix an admin retry sends it once', async () => {
+  const data = tempDir('mart-notification-')
+  cleanups.push(() => data.cleanup())
+  const password = 'right-horse-battery'
+  const wrong = 'wrong-horse-battery'
+  const smtp = await smtpServer({ username: 'mart', password })
+  const first = await startNotification({
+    dir: data.dir,
+    env: { ...smtp.env(), SMTP_PASSWORD: wrong, ...quick, EMAIL_MAX_ATTEMPTS: '3' },
+  })
+  let stopped = false
+  cleanups.push(() => (stopped ? undefined : first.stop()))
+  const dave = await first.person('user', 'dave')
+
+  const dead = await theDelivery(first, 'the email dead', (d) => d.status === 'dead')
+  expect(dead).toMatchObject({ attempts: 3, to: dave.email, sentAt: null })
+  expect(dead.lastError).toContain('535')
+  expect(await ledger(first, 'dead')).toEqual([dead])
+  expect(await ledger(first, 'retrying')).toEqual([])
+  expect(smtp.inbox).toHaveLength(0)
+  const failures = first.logLines().filter((l) => l.msg === 'job failed; retrying' || l.msg === 'job dead')
+  expect(failures.map((l) => l.msg)).toEqual(['job failed; retrying', 'job failed; retrying', 'job dead'])
+  expect(JSON.stringify(dead)).not.toContain(wrong)
+  expect(first.logText()).not.toContain(wrong)
+  await first.stop()
+  stopped = true
+
+  // The password is fixed the only way it can be: a restart with the right one, on the same data.
+  const h = await notification({ dir: data.dir, env: { ...smtp.env(), ...quick } })
+  expect((await ledger(h))[0]?.status).toBe('dead')
+  const retried = await h.call('POST', `/api/notifications/deliveries/${dead.id}/retry`, {
+    token: await h.token('admin'),
+  })
+  expect(retried.status).toBe(200)
+  expect(retried.body).toMatchObject({ id: dead.id, status: 'queued', attempts: 0, lastError: null })
+  const sent = await theDelivery(h, 'the email sent', (d) => d.status === 'sent')
+  await waitFor(() => unfinishedSends(h) === 0, 'the send job to finish')
+  expect(countsOf(smtp.inbox)).toEqual({ [sent.messageId]: 1 })
+  expect(h.logText()).not.toContain(password)
+  expect(h.logText()).not.toContain(wrong)
+})
+
+test('every event delivered twice, and all of them twice more after a restart: each email arrives once', async () => {
+  const data = tempDir('mart-notification-')
+  cleanups.push(() => data.cleanup())
+  const smtp = await smtpServer()
+  const env = { ...smtp.env(), ADMIN_NOTIFY_EMAILS: 'ops@mart.test' }
+  const first = await startNotification({ dir: data.dir, env })
+  let stopped = false
+  cleanups.push(() => (stopped ? undefined : first.stop()))
+  const erin = crypto.randomUUID()
+  const frank = crypto.randomUUID()
+  const events = await first.apply(
+    [
+      'user.registered',
+      { id: erin, username: 'erin', email: 'erin@mart.test', role: 'user', disabled: false },
+      erin,
+    ],
+    [
+      'user.registered',
+      { id: frank, username: 'frank', email: 'frank@mart.test', role: 'admin', disabled: false },
+      frank,
+    ],
+    ['order.placed', { ...sampleOrder('o-1', [['p-1', 2]]), userId: erin }, 'o-1'],
+  )
+  await waitFor(async () => (await ledger(first, 'sent')).length === 5, 'five emails sent')
+  await waitFor(() => unfinishedSends(first) === 0, 'every send job to finish')
+  const all = await ledger(first)
+  expect(all.map((d) => `${d.notice} ${d.to}`).sort()).toEqual([
+    'admin-new-order frank@mart.test',
+    'admin-new-order ops@mart.test',
+    'order-received erin@mart.test',
+    'welcome erin@mart.test',
+    'welcome frank@mart.test',
+  ])
+  const once = Object.fromEntries(all.map((d) => [d.messageId, 1]))
+  expect(countsOf(smtp.inbox)).toEqual(once)
+  await first.stop()
+  stopped = true
+
+  // Long after: the same events (same ids) come again, as a broker that lost its offsets sends them.
+  const h = await notification({ dir: data.dir, env })
+  for (const e of events) {
+    await h.sendRaw(catalog[e.type].topic, e.subject, encodeEvent(e), eventHeaders(e.type))
+  }
+  await h.settled(...events)
+  expect(await ledger(h)).toEqual(all)
+  expect(unfinishedSends(h)).toBe(0)
+  expect(countsOf(smtp.inbox)).toEqual(once)
+})
 
 describe('the ledger (GET /api/notifications/deliveries)', () => {
   test('filters by status, pages newest first, is for admins only; a sent email cannot be retried', async () => {
