@@ -272,3 +272,26 @@ describe('the ledger (GET /api/notifications/deliveries)', () => {
     expect(smtp.count(sent.messageId)).toBe(1)
   })
 })
+
+test('an admin retry while the email is being sent answers 409, and the email arrives once', async () => {
+  const smtp = await smtpServer()
+  await smtp.stop()
+  const h = await notification({
+    env: { ...smtp.env(), ...quick, EMAIL_MAX_ATTEMPTS: '100', JOBS_LEASE_SECONDS: '1' },
+  })
+  await h.person('user', 'kim')
+  await theDelivery(h, 'a failed send', (d) => d.lastError !== null)
+  // The next try reaches the server, which keeps the mail and has not answered yet.
+  smtp.holdReplies({ stored: true })
+  await smtp.start()
+  await waitFor(() => smtp.waiting === 1, 'the mail at the server')
+  const [sending] = await ledger(h)
+  const retry = await h.call('POST', `/api/notifications/deliveries/${sending?.id}/retry`, {
+    token: await h.token('admin'),
+  })
+  smtp.release()
+  expect(retry.status).toBe(409)
+  const sent = await theDelivery(h, 'the email sent', (d) => d.status === 'sent')
+  await waitFor(() => unfinishedSends(h) === 0, 'the send job to finish')
+  expect(countsOf(smtp.inbox)).toEqual({ [sent.messageId]: 1 })
+})
