@@ -295,3 +295,17 @@ test('an admin retry while the email is being sent answers 409, and the email ar
   await waitFor(() => unfinishedSends(h) === 0, 'the send job to finish')
   expect(countsOf(smtp.inbox)).toEqual({ [sent.messageId]: 1 })
 })
+
+test('the server keeps the mail but its 250 never comes (the send times out): sent again with the same Message-ID, the window’s one duplicate', async () => {
+  const smtp = await smtpServer()
+  const h = await notification({
+    env: { ...smtp.env(), SMTP_TIMEOUT_MS: '300', ...quick, EMAIL_MAX_ATTEMPTS: '100' },
+  })
+  smtp.holdReplies({ stored: true, messages: 1 })
+  await h.person('user', 'lee')
+  const sent = await theDelivery(h, 'the email sent', (d) => d.status === 'sent')
+  await waitFor(() => unfinishedSends(h) === 0, 'the send job to finish')
+  expect(countsOf(smtp.inbox)).toEqual({ [sent.messageId]: 2 })
+  const failures = h.logLines().filter((l) => l.msg === 'job failed; retrying')
+  expect(failures.map((l) => l.error)).toEqual(['Timeout'])
+})

@@ -35,9 +35,8 @@ export async function startSmtp(opts: { username?: string; password?: string; po
   // While set, the 250 to each message waits for release(). `stored`: the server has kept the mail
   // before it answers (a sender that dies meanwhile sends it again: a duplicate); otherwise it keeps
   // it only if the sender is still connected to hear the 250 (a sender that dies never sent it).
-  let holding: { stored: boolean } | null = null
-  const held: (() => void)[] = []
-  const gone = new Set<string>()
+  let holding: { stored: boolean; messages: number } | null = null
+  const held: { session: string; stored: boolean; mail: Received; reply: () => void }[] = []
   const make = () =>
     new SMTPServer({
       authOptional: !opts.username,
@@ -58,14 +57,13 @@ export async function startSmtp(opts: { username?: string; password?: string; po
           }
           const { stored } = holding
           if (stored) inbox.push(mail)
-          held.push(() => {
-            if (!stored && !gone.has(session.id)) inbox.push(mail)
-            cb()
-          })
+          held.push({ session: session.id, stored, mail, reply: cb })
+          if (--holding.messages === 0) holding = null
         }, cb)
       },
       onClose(session) {
-        gone.add(session.id)
+        // The sender went away before its 250: a mail not kept yet goes with it.
+        for (let i = held.length - 1; i >= 0; i--) if (held[i]?.session === session.id) held.splice(i, 1)
       },
     })
   const listen = () =>
@@ -78,7 +76,10 @@ export async function startSmtp(opts: { username?: string; password?: string; po
     })
   const release = () => {
     holding = null
-    for (const reply of held.splice(0)) reply()
+    for (const h of held.splice(0)) {
+      if (!h.stored) inbox.push(h.mail)
+      h.reply()
+    }
   }
   await listen()
   return {
@@ -99,16 +100,17 @@ export async function startSmtp(opts: { username?: string; password?: string; po
     /**
      * From now on the 250 to each message waits for release(). `stored: true`: the mail is in the
      * inbox already (the server took it; only the sender does not know yet). `stored: false`: it
-     * goes there at release only if its sender is still connected.
+     * goes there at release, and is lost if its sender goes away first. `messages`: hold only
+     * that many (the next ones are answered at once).
      */
-    holdReplies(how: { stored: boolean }) {
-      holding = how
+    holdReplies(how: { stored: boolean; messages?: number }) {
+      holding = { stored: how.stored, messages: how.messages ?? Number.POSITIVE_INFINITY }
     },
-    /** How many messages wait for their 250. */
+    /** How many messages wait for their 250 (from senders still connected). */
     get waiting() {
       return held.length
     },
-    /** Answers every held message and stops holding. */
+    /** Answers every held message (keeping it) and stops holding. */
     release,
     stop: () => {
       release()
