@@ -113,7 +113,8 @@ describe('the SMTP server down when the event arrives', () => {
 
     const failing = await theDelivery(h, 'a timed-out send', (d) => d.lastError !== null)
     expect(failing.status).toBe('retrying')
-    expect(failing.lastError).toContain('Greeting never received')
+    // nodemailer's greeting and socket timers both run SMTP_TIMEOUT_MS: either may fire first.
+    expect(failing.lastError).toMatch(/^(Greeting never received|Timeout)$/)
     expect(silent.connections).toBeGreaterThanOrEqual(1)
 
     // The real server takes the hung one's port.
