@@ -64,7 +64,10 @@ export const definition: ServiceDefinition<typeof schema, typeof NotificationCon
         ready,
       }),
       handlers: handlers(notifier(config, changes)),
-      jobs: sendingJobs(store, mailer, config.EMAIL_MAX_ATTEMPTS),
+      jobs: sendingJobs(store, mailer, {
+        maxAttempts: config.EMAIL_MAX_ATTEMPTS,
+        initialMs: config.EMAIL_RETRY_INITIAL_MS,
+      }),
       endStreams: () => streams.endAll(),
       stop: () => mailer.close(),
     }

@@ -46,6 +46,7 @@ const SELECT = `SELECT d.id, d.event_id AS eventId, d.notice, d.address, d.user_
    FROM deliveries d LEFT JOIN mart_jobs j ON j.kind = '${SEND_JOB}' AND j.key = d.id`
 
 const statements = perStore((store) => ({
+  // Named parameters: better-sqlite3 refuses numbered ones (?1) with "Too many parameter values".
   page: store.sqlite.prepare<[{ status: string | null; after: string | null; limit: number }], LedgerRow>(
     `${SELECT} WHERE (@status IS NULL OR ${STATUS} = @status) AND (@after IS NULL OR d.id < @after)
      ORDER BY d.id DESC LIMIT @limit`,
@@ -92,12 +93,17 @@ export class Ledger {
     return { items: page.items.map(viewOf), nextCursor: page.nextCursor }
   }
 
-  /** Sends a delivery that is not sent yet again, with a fresh budget (a dead one, say). */
+  /**
+   * Sends a delivery that is not sent yet again, now, with a fresh budget (a dead one, say). Not
+   * one being sent right now: cancelling that send would discard its outcome, and the email the
+   * server took would be sent a second time.
+   */
   retry(id: string): DeliveryView {
-    const d = statements(this.store).one.get(id)
-    if (!d) throw notFound('no such delivery')
-    if (d.sentAt !== null) throw conflict('this email was sent already')
     tx(this.store, (t) => {
+      const d = statements(this.store).one.get(id)
+      if (!d) throw notFound('no such delivery')
+      if (d.sentAt !== null) throw conflict('this email was sent already')
+      if (d.state === 'running') throw conflict('this email is being sent right now')
       t.cancelJob(SEND_JOB, id)
       t.schedule(SEND_JOB, { key: id })
     })

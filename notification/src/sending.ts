@@ -11,12 +11,12 @@ import { SEND_JOB } from './notify.ts'
 export function sendingJobs(
   store: Store<typeof schema>,
   mailer: Mailer,
-  maxAttempts: number,
+  retry: { maxAttempts: number; initialMs: number },
 ): JobKinds<typeof schema> {
   return {
     [SEND_JOB]: defineJob<typeof schema, undefined, string | null>({
       // An SMTP server that is down for hours still gets the mail: backoff up to an hour between tries.
-      retry: { attempts: maxAttempts, backoff: { initialMs: 5_000, maxMs: 3_600_000 } },
+      retry: { attempts: retry.maxAttempts, backoff: { initialMs: retry.initialMs, maxMs: 3_600_000 } },
       async perform(job) {
         const d = store.db.select().from(deliveries).where(eq(deliveries.id, job.key)).get()
         if (!d) throw new PermanentError('no such delivery')
