@@ -3,6 +3,7 @@ import {
   authGuards,
   BodyInteger,
   createHttpApp,
+  eventStreamContent,
   httpSettings,
   keepStreamOpen,
   LiteralUnion,
@@ -215,15 +216,10 @@ export function buildApp({ config, log, store, inbox, ledger, changes, streams, 
           responses: {
             200: {
               description: 'The event stream',
-              content: {
-                'text/event-stream': {
-                  schema: {
-                    type: 'string',
-                    example:
-                      'retry: 3000\n\nid: 0198...\n\nid: 0198...\nevent: notification\ndata: {"id":"0198...","title":"Order MRT-... received",...}\n\n',
-                  },
-                },
-              },
+              content: eventStreamContent(
+                'notification',
+                'retry: 3000\n\nid: 0198...\n\nid: 0198...\nevent: notification\ndata: {"id":"0198...","title":"Order MRT-... received",...}\n\n',
+              ),
             },
             429: { description: 'Too many open streams' },
             503: { description: 'The service is stopping' },

@@ -1,6 +1,7 @@
 import {
   authGuards,
   createHttpApp,
+  eventStreamContent,
   forbidden,
   httpSettings,
   IdempotencyKeyHeader,
@@ -165,15 +166,10 @@ export function buildApp({ config, log, placing, reads, commands, streams, verif
           responses: {
             200: {
               description: 'The event stream',
-              content: {
-                'text/event-stream': {
-                  schema: {
-                    type: 'string',
-                    example:
-                      'retry: 3000\n\nid: 1\nevent: order\ndata: {"id":"...","status":"pending",...}\n\n',
-                  },
-                },
-              },
+              content: eventStreamContent(
+                'order',
+                'retry: 3000\n\nid: 1\nevent: order\ndata: {"id":"...","status":"pending",...}\n\n',
+              ),
             },
             204: { description: 'The client has the final version already: nothing more will come' },
             429: { description: 'Too many open streams' },

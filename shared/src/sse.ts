@@ -44,6 +44,26 @@ export const sseEvent = (id: string | number, event: string, data: string) =>
   `id: ${id}\nevent: ${event}\ndata: ${data}\n\n`
 
 /** The `retry:` hint a stream opens with. */
+/**
+ * The OpenAPI `content` of a 200 that is an event stream: the schema is that of one event as a
+ * client reads it (fields `id`, `event`, `data`, `retry`; an event may carry only some), which is
+ * how schema-aware clients and fuzzers check each event.
+ */
+export const eventStreamContent = (event: string, example: string) => ({
+  'text/event-stream': {
+    schema: {
+      type: 'object' as const,
+      properties: {
+        id: { type: 'string' as const },
+        event: { type: 'string' as const, enum: [event] },
+        data: { type: 'string' as const, contentMediaType: 'application/json' },
+        retry: { type: 'integer' as const, minimum: 0 },
+      },
+    },
+    example,
+  },
+})
+
 export const sseRetry = (retryMs: number) => `retry: ${retryMs}\n\n`
 
 /** One open stream, as the service writing it sees it. */
