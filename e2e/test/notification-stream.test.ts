@@ -2,9 +2,9 @@
 // the welcome from registering, then the order they place and an admin's announcement, each leaving
 // as it is written rather than when the response ends; a client that goes away frees its place; and
 // the marketplace stops with streams open.
-import { afterEach, beforeEach, expect, test } from 'bun:test'
-import { type Embedded, STREAM_IDLE_SECONDS, startEmbedded } from '@mart/shared'
-import { sseReader, tempDir, testLogger, waitFor } from '@mart/shared/testing'
+import { expect, test } from 'bun:test'
+import { type Embedded, STREAM_IDLE_SECONDS } from '@mart/shared'
+import { sseReader, waitFor } from '@mart/shared/testing'
 import { definition as inventory } from '../../inventory/src/index.ts'
 import { definition as notification } from '../../notification/src/index.ts'
 import { BEFORE_ALL } from '../../notification/src/stream.ts'
@@ -12,35 +12,10 @@ import { definition as order } from '../../order/src/index.ts'
 import { definition as product } from '../../product/src/index.ts'
 import { definition as user } from '../../user/src/index.ts'
 import { ADMIN, userTestEnv } from '../../user/test/support.ts'
+import { listenerPerTest } from './listener.ts'
 
-let tmp: ReturnType<typeof tempDir>
-let mart: Embedded | null
-const aborts: AbortController[] = []
-beforeEach(async () => {
-  tmp = tempDir('mart-notification-stream-')
-  mart = await startEmbedded([user, product, inventory, order, notification], {
-    env: { NODE_ENV: 'test', DATA_DIR: tmp.dir, HOST: '127.0.0.1', ...userTestEnv },
-    port: 0,
-    log: testLogger('embedded'),
-  })
-}, 60_000)
-afterEach(async () => {
-  for (const a of aborts.splice(0)) a.abort()
-  await mart?.stop()
-  tmp.cleanup()
-}, 60_000)
-
-/** Calls the listener over the socket, as a client on this machine does. */
-function call(path: string, token: string | null, init: { method?: string; body?: unknown } = {}) {
-  return fetch(`${mart?.url}${path}`, {
-    method: init.method ?? 'GET',
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      'content-type': 'application/json',
-    },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  })
-}
+const mart = listenerPerTest([user, product, inventory, order, notification], userTestEnv)
+const { call } = mart
 
 async function login(username: string, password: string): Promise<string> {
   const res = await call('/api/auth/login', null, { method: 'POST', body: { username, password } })
@@ -62,38 +37,9 @@ async function people() {
   }
 }
 
-/** Opens the stream over the socket; the test's cleanup aborts it if it is still open. */
-async function follow(token: string, lastEventId?: string) {
-  const abort = new AbortController()
-  aborts.push(abort)
-  const res = await fetch(`${mart?.url}/api/notifications/stream`, {
-    headers: {
-      authorization: `Bearer ${token}`,
-      accept: 'text/event-stream',
-      ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
-    },
-    signal: abort.signal,
-  })
-  return { res, abort }
-}
-
-/** A lamp in the catalogue and in stock, and alice's order for one, placed once order knows it. */
-async function placeOrder(admin: string, alice: string): Promise<string> {
-  const created = await call('/api/products', admin, {
-    method: 'POST',
-    body: { name: 'Lamp', description: 'A lamp', price: { amount: 2500, currency: 'EUR' }, initialStock: 10 },
-  })
-  expect(created.status).toBe(201)
-  const { id: productId } = (await created.json()) as { id: string }
-  const placed = await waitFor(async () => {
-    const r = await call('/api/orders', alice, {
-      method: 'POST',
-      body: { lines: [{ productId, quantity: 1 }] },
-    })
-    return r.status === 202 ? ((await r.json()) as { id: string }) : null
-  }, 'the order service to know the lamp')
-  return placed.id
-}
+/** Opens the caller's notification stream over the socket. */
+const follow = (token: string, lastEventId?: string) =>
+  mart.follow('/api/notifications/stream', token, lastEventId ? { 'last-event-id': lastEventId } : {})
 
 test('notifications leave as they are written through the embedded listener', async () => {
   const { alice, admin } = await people()
@@ -107,7 +53,7 @@ test('notifications leave as they are written through the embedded listener', as
   expect(welcome).toMatchObject({ event: 'notification', view: { userId: alice.id, notice: 'welcome' } })
 
   // Only now does she order; its notice arrives on the same open response.
-  const orderId = await placeOrder(admin, alice.token)
+  const orderId = await mart.placeLampOrder(admin, alice.token)
   const next = await s.event()
   expect(next?.view).toMatchObject({ userId: alice.id, notice: 'order-received', subject: orderId })
   const byId = await call(`/api/notifications/${next?.id}`, alice.token)
@@ -150,9 +96,7 @@ test('a client that disconnects frees its place; the marketplace stops with a st
   // Stopping does not wait for the open streams: they end, and the stop completes.
   const s = sseReader(sixth.res)
   expect(await s.next()).toEqual({ retry: '3000' })
-  const stopping = mart?.stop()
-  mart = null
-  await stopping
+  await mart.stop()
   expect(await s.rest()).toEqual([])
 }, 60_000)
 
@@ -164,8 +108,8 @@ test('the listener gives the stream longer than its idle timeout, which would cu
     timeout: (_request: Request, seconds: number) => void timeouts.push(seconds),
   }
   const ask = (path: string) =>
-    mart?.fetch(
-      new Request(`${mart.url}${path}`, { headers: { authorization: `Bearer ${alice.token}` } }),
+    mart.mart.fetch(
+      new Request(`${mart.mart.url}${path}`, { headers: { authorization: `Bearer ${alice.token}` } }),
       listener as unknown as Parameters<Embedded['fetch']>[1],
     )
   expect((await ask('/api/notifications/unread-count'))?.status).toBe(200)

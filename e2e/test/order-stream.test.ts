@@ -1,80 +1,37 @@
 // An order's event stream over a real socket, through the embedded listener (`bun run dev`): the
 // events leave as they happen, not when the response ends; a client that goes away frees its place;
 // and the marketplace stops with streams open.
-import { afterEach, beforeEach, expect, test } from 'bun:test'
-import { type Embedded, STREAM_IDLE_SECONDS, startEmbedded } from '@mart/shared'
-import { devTokenSigner, tempDir, testLogger, waitFor } from '@mart/shared/testing'
+import { expect, test } from 'bun:test'
+import { type Embedded, STREAM_IDLE_SECONDS } from '@mart/shared'
+import { devTokenSigner, waitFor } from '@mart/shared/testing'
 import { definition as inventory } from '../../inventory/src/index.ts'
 import { definition as order } from '../../order/src/index.ts'
 import { sseReader } from '../../order/test/sse.ts'
 import { definition as product } from '../../product/src/index.ts'
+import { listenerPerTest } from './listener.ts'
 
-let tmp: ReturnType<typeof tempDir>
-let mart: Embedded | null
-const aborts: AbortController[] = []
-beforeEach(async () => {
-  tmp = tempDir('mart-stream-')
-  mart = await startEmbedded([product, inventory, order], {
-    env: { NODE_ENV: 'test', DATA_DIR: tmp.dir, HOST: '127.0.0.1' },
-    port: 0,
-    log: testLogger('embedded'),
-  })
-}, 60_000)
-afterEach(async () => {
-  for (const a of aborts.splice(0)) a.abort()
-  await mart?.stop()
-  tmp.cleanup()
-}, 60_000)
+const mart = listenerPerTest([product, inventory, order])
+const { call } = mart
 
 /** Signed-in people, with the keys the embedded services verify with. */
 async function people() {
-  const sign = await devTokenSigner(tmp.dir)
+  const sign = await devTokenSigner(mart.dir)
   const admin = await sign('admin')
   const aliceId = crypto.randomUUID()
   return { admin, alice: await sign('user', { sub: aliceId }) }
 }
 
-/** Calls the listener over the socket, as a client on this machine does. */
-function call(path: string, token: string, init: { method?: string; body?: unknown } = {}) {
-  return fetch(`${mart?.url}${path}`, {
-    method: init.method ?? 'GET',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  })
-}
-
-/** Opens the stream over the socket; the test's cleanup aborts it if it is still open. */
-async function follow(token: string, orderId: string) {
-  const abort = new AbortController()
-  aborts.push(abort)
-  const res = await fetch(`${mart?.url}/api/orders/${orderId}/stream`, {
-    headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
-    signal: abort.signal,
-  })
-  return { res, abort }
-}
+/** Opens the order's stream over the socket. */
+const follow = (token: string, orderId: string) => mart.follow(`/api/orders/${orderId}/stream`, token)
 
 /** A lamp in the catalogue and in stock, and an order for one that inventory has reserved. */
 async function unpaidOrder(admin: string, alice: string): Promise<string> {
-  const created = await call('/api/products', admin, {
-    method: 'POST',
-    body: { name: 'Lamp', description: 'A lamp', price: { amount: 2500, currency: 'EUR' }, initialStock: 10 },
-  })
-  expect(created.status).toBe(201)
-  const { id: productId } = (await created.json()) as { id: string }
-  // The order service learns of the product over the bus: until then it is a 422.
-  const placed = await waitFor(async () => {
-    const r = await call('/api/orders', alice, {
-      method: 'POST',
-      body: { lines: [{ productId, quantity: 1 }] },
-    })
-    return r.status === 202 ? ((await r.json()) as { id: string }) : null
-  }, 'the order service to know the lamp')
+  const id = await mart.placeLampOrder(admin, alice)
   await waitFor(async () => {
-    const r = await call(`/api/orders/${placed.id}`, alice)
+    const r = await call(`/api/orders/${id}`, alice)
     return ((await r.json()) as { status: string }).status === 'unpaid'
   }, 'inventory to reserve the order')
-  return placed.id
+  return id
 }
 
 test('events leave as they happen through the embedded listener, and the stream ends after the last', async () => {
@@ -115,9 +72,7 @@ test('a client that disconnects frees its place; the marketplace stops with a st
   // Stopping does not wait for the open streams: they end, and the stop completes.
   const s = sseReader(sixth.res)
   expect((await s.event())?.version).toBe(1)
-  const stopping = mart?.stop()
-  mart = null
-  await stopping
+  await mart.stop()
   expect((await s.rest()).map((e) => e.version)).toEqual([2])
 }, 60_000)
 
@@ -130,8 +85,8 @@ test('the listener gives a stream longer than its idle timeout, which would cut 
     timeout: (_request: Request, seconds: number) => void timeouts.push(seconds),
   }
   const ask = (path: string) =>
-    mart?.fetch(
-      new Request(`${mart.url}${path}`, { headers: { authorization: `Bearer ${alice}` } }),
+    mart.mart.fetch(
+      new Request(`${mart.mart.url}${path}`, { headers: { authorization: `Bearer ${alice}` } }),
       listener as unknown as Parameters<Embedded['fetch']>[1],
     )
   expect((await ask(`/api/orders/${id}`))?.status).toBe(200)
