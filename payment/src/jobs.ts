@@ -79,11 +79,13 @@ export function paymentJobs(
     }),
     // No webhook settled the payment by the time its session expired: ask Stripe. A session still
     // open, or a payment still settling, is asked again later (the job's retries).
-    [RECONCILE_JOB]: defineJob<typeof schema, undefined, Session>({
+    [RECONCILE_JOB]: defineJob<typeof schema, undefined, Session | null>({
       retry: RECONCILE_RETRY,
       async perform(job) {
         const p = paymentOf(paymentIdOf(job.key))
         if (!p?.stripeSessionId) throw new PermanentError('no such payment, or it has no session')
+        // Settled meanwhile (a webhook, the success page): nothing to ask Stripe.
+        if (!['creating', 'pending', 'processing'].includes(p.status)) return null
         const session = await stripe.retrieveSession(p.stripeSessionId)
         if (session.id !== p.stripeSessionId) throw new PermanentError('Stripe answered another session')
         const settling = session.status === 'complete' && session.payment_status === 'unpaid'
@@ -93,6 +95,7 @@ export function paymentJobs(
         return session
       },
       record(job, session, t) {
+        if (!session) return
         const p = settle(t, book, log, session)
         // Settling now: asked again later, under a key of its own (this one is running).
         if (p?.status === 'processing' && !job.key.endsWith(SETTLING)) {

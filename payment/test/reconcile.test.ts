@@ -103,4 +103,23 @@ describeStripeMock('reconciliation', (stripeUrl) => {
     expect(page.body.paymentStatus).toBe('succeeded')
     expect(h.emitted('payment.succeeded')).toHaveLength(1)
   })
+
+  test('a payment a webhook settled first is not asked about: no call to Stripe, no warning', async () => {
+    const { payment } = await paidWithoutWebhook({})
+    h.svc.store.sqlite
+      .prepare("UPDATE mart_jobs SET run_at = ? WHERE kind = 'stripe.reconcile'")
+      .run(Date.now() + 3_600_000)
+    await h.webhook(await h.stripeEvent('checkout.session.completed', h.session(payment)))
+    sessions.clear()
+    dueNow(payment.id)
+    await waitFor(
+      () => h.jobs('stripe.reconcile')[0]?.state === 'done',
+      'the reconciliation to finish',
+      10_000,
+    )
+    expect(
+      h.logLines().filter((l) => l.msg === 'payment input ignored: no transition from this state'),
+    ).toEqual([])
+    expect(h.emitted('payment.succeeded')).toHaveLength(1)
+  })
 })
