@@ -195,7 +195,8 @@ export class Checkout {
           .returning()
           .get()
         if (!stored) throw notFound('the payment is gone')
-        const now = this.book.apply(t, stored, 'session_opened')
+        // A webhook may have settled it already (it finds the payment by client_reference_id).
+        const now = stored.status === 'creating' ? this.book.apply(t, stored, 'session_opened') : stored
         // If no webhook settles it, Stripe is asked how it ended a little after it expires.
         t.schedule(RECONCILE_JOB, {
           key: p.id,
