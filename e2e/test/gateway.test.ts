@@ -39,7 +39,15 @@ describeCaddy('the gateway (Caddy) in front of services on their own ports', () 
       running.push(service)
       upstreams[def.name] = `127.0.0.1:${service.app.server?.port}`
     }
-    caddy = await startCaddy({ port: freePort(), upstreams, logFile: join(tmp.dir, 'caddy.log') })
+    // The user service is not running: its upstream is a closed port.
+    upstreams.user = `127.0.0.1:${freePort()}`
+    caddy = await startCaddy({
+      // Under the services' own limit (1 MiB), so that a body between the two meets Caddy's.
+      env: { ...process.env, GATEWAY_BODY_LIMIT: '100KB' },
+      port: freePort(),
+      upstreams,
+      logFile: join(tmp.dir, 'caddy.log'),
+    })
   }, 60_000)
 
   afterAll(async () => {
@@ -84,6 +92,20 @@ describeCaddy('the gateway (Caddy) in front of services on their own ports', () 
       expect(res.headers.get('content-type')).toBe('application/problem+json')
       expect(await res.json()).toMatchObject({ type: 'urn:mart:problem:not-found', status: 404 })
     }
+  })
+
+  test("Caddy's own failures are problems: a body over its limit, a service it cannot reach", async () => {
+    const big = await fetch(`${caddy.url}/api/products`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new Uint8Array(500_000),
+    })
+    expect(big.status).toBe(413)
+    expect(await big.json()).toMatchObject({ type: 'urn:mart:problem:payload-too-large', status: 413 })
+    const down = await call('/api/users/me', null)
+    expect(down.status).toBe(503)
+    expect(down.headers.get('content-type')).toBe('application/problem+json')
+    expect(await down.json()).toMatchObject({ type: 'urn:mart:problem:unavailable', status: 503 })
   })
 
   test("the service sees the client's address from X-Forwarded-For, never one the client made up", async () => {
