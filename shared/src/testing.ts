@@ -100,6 +100,32 @@ export function describeKafka(name: string, fn: (brokers: string[]) => void): vo
   describe.skip(name, () => fn([]))
 }
 
+/** The caddy binary on PATH (the gateway of the distributed mode), or null. */
+export const caddyPath = (): string | null => Bun.which('caddy')
+
+/**
+ * A describe block that needs a real Caddy on PATH (`apt-get install caddy`). Without one it is
+ * skipped with a loud line, except in CI (CI=true), where a missing Caddy is a failure: a gateway
+ * suite never silently skips.
+ */
+export function describeCaddy(name: string, fn: (caddy: string) => void): void {
+  const caddy = caddyPath()
+  if (caddy) {
+    describe(name, () => fn(caddy))
+    return
+  }
+  if (process.env.CI === 'true') {
+    describe(name, () => {
+      test('needs Caddy', () => {
+        throw new Error('CI=true but caddy is not on PATH: gateway suites must run in CI')
+      })
+    })
+    return
+  }
+  console.warn(`\n!!! SKIPPED (no caddy on PATH: apt-get install caddy): ${name}\n`)
+  describe.skip(name, () => fn('caddy'))
+}
+
 /** The URL of the test stripe-mock (set by `bun run test` when it started one). */
 export const stripeMockUrl = (): string | null => process.env.STRIPE_MOCK_URL || null
 

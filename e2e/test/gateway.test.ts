@@ -1,0 +1,188 @@
+// The real Caddy on the root Caddyfile in front of services listening on their own ports, as in the
+// distributed mode: routing, docs, the not-found problem, X-Forwarded-For and an unbuffered stream.
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { join } from 'node:path'
+import { MemoryBus, type RunningService, startService } from '@mart/shared'
+import { capturedLogger, describeCaddy, devTokenSigner, tempDir, waitFor } from '@mart/shared/testing'
+import { definition as inventory } from '../../inventory/src/index.ts'
+import { definition as order } from '../../order/src/index.ts'
+import { sseReader } from '../../order/test/sse.ts'
+import { definition as product } from '../../product/src/index.ts'
+import { type RunningCaddy, startCaddy } from '../../scripts/caddy.ts'
+
+const freePort = () => {
+  const s = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
+  const port = s.port
+  s.stop(true)
+  return port
+}
+
+describeCaddy('the gateway (Caddy) in front of services on their own ports', () => {
+  let tmp: ReturnType<typeof tempDir>
+  let bus: MemoryBus
+  const logs = new Map<string, ReturnType<typeof capturedLogger>>()
+  const running: RunningService[] = []
+  let caddy: RunningCaddy
+  const aborts: AbortController[] = []
+
+  beforeAll(async () => {
+    tmp = tempDir('mart-gateway-')
+    bus = new MemoryBus({})
+    const upstreams: Record<string, string> = {}
+    for (const def of [product, inventory, order]) {
+      const captured = capturedLogger(def.name)
+      logs.set(def.name, captured)
+      const env = { NODE_ENV: 'test', DATA_DIR: tmp.dir, HOST: '127.0.0.1', TRUST_PROXY: 'true' }
+      // biome-ignore lint/suspicious/noExplicitAny: each service has its own schema and config types
+      const service = await startService(def as any, { env, bus, log: captured.log })
+      service.app.listen({ hostname: '127.0.0.1', port: 0 })
+      running.push(service)
+      upstreams[def.name] = `127.0.0.1:${service.app.server?.port}`
+    }
+    // The user service is not running: its upstream is a closed port.
+    upstreams.user = `127.0.0.1:${freePort()}`
+    caddy = await startCaddy({
+      // Under the services' own limit (1 MiB), so that a body between the two meets Caddy's.
+      env: { ...process.env, GATEWAY_BODY_LIMIT: '100KB' },
+      port: freePort(),
+      upstreams,
+      logFile: join(tmp.dir, 'caddy.log'),
+    })
+  }, 60_000)
+
+  afterAll(async () => {
+    for (const a of aborts) a.abort()
+    await caddy?.stop()
+    for (const s of running) {
+      s.endStreams()
+      await s.app.stop()
+      await s.stop()
+    }
+    await bus?.close()
+    tmp?.cleanup()
+  }, 60_000)
+
+  const call = (path: string, token: string | null, init: { method?: string; body?: unknown } = {}) =>
+    fetch(`${caddy.url}${path}`, {
+      method: init.method ?? 'GET',
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    })
+
+  test('/api/products reaches the product service; /api/product/docs its docs; /health and /docs answer', async () => {
+    const list = await call('/api/products', null)
+    expect(list.status).toBe(200)
+    expect(await list.json()).toHaveProperty('items')
+    const docs = await call('/api/product/docs/json', null)
+    expect(docs.status).toBe(200)
+    expect(((await docs.json()) as { openapi: string }).openapi).toStartWith('3.')
+    // /api/inventory/docs belongs to the docs, not to the /api/inventory prefix.
+    expect((await call('/api/inventory/docs/json', null)).status).toBe(200)
+    expect((await call('/api/product/docs', null)).status).toBe(200)
+    expect(await (await call('/health', null)).json()).toEqual({ status: 'ok' })
+    const index = await call('/docs', null)
+    expect(index.headers.get('content-type')).toStartWith('text/html')
+    expect(await index.text()).toContain('href="/api/order/docs"')
+  })
+
+  test('an unknown path is the not-found problem', async () => {
+    for (const path of ['/nowhere', '/api/productsx', '/api/product']) {
+      const res = await call(path, null)
+      expect(res.status).toBe(404)
+      expect(res.headers.get('content-type')).toBe('application/problem+json')
+      expect(await res.json()).toMatchObject({ type: 'urn:mart:problem:not-found', status: 404 })
+    }
+  })
+
+  test("Caddy's own failures are problems: a body over its limit, a service it cannot reach", async () => {
+    const big = await fetch(`${caddy.url}/api/products`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new Uint8Array(500_000),
+    })
+    expect(big.status).toBe(413)
+    expect(await big.json()).toMatchObject({ type: 'urn:mart:problem:payload-too-large', status: 413 })
+    const down = await call('/api/users/me', null)
+    expect(down.status).toBe(503)
+    expect(down.headers.get('content-type')).toBe('application/problem+json')
+    expect(await down.json()).toMatchObject({ type: 'urn:mart:problem:unavailable', status: 503 })
+  })
+
+  test("the service sees the client's address from X-Forwarded-For, never one the client made up", async () => {
+    // From 127.0.0.2 (curl can choose its source address; fetch cannot): Caddy reaches the service
+    // from 127.0.0.1, so only X-Forwarded-For can tell the service 127.0.0.2.
+    const marker = crypto.randomUUID()
+    // Not spawnSync: the service answers from this very process.
+    const curl = Bun.spawn([
+      'curl',
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '--interface',
+      '127.0.0.2',
+      '-H',
+      'X-Forwarded-For: 203.0.113.9',
+      '-H',
+      `X-Request-Id: ${marker}`,
+      `${caddy.url}/api/products?marker=${marker}`,
+    ])
+    expect(await new Response(curl.stdout).text()).toBe('200')
+    const line = await waitFor(
+      () =>
+        logs
+          .get('product')
+          ?.lines()
+          .find((l) => JSON.stringify(l).includes(marker)),
+      'the access line of the request',
+    )
+    expect(line.address).toBe('127.0.0.2')
+  })
+
+  test("an order's stream arrives event by event through Caddy, not when the response ends", async () => {
+    const sign = await devTokenSigner(tmp.dir)
+    const admin = await sign('admin')
+    const alice = await sign('user', { sub: crypto.randomUUID() })
+    const created = await call('/api/products', admin, {
+      method: 'POST',
+      body: {
+        name: 'Lamp',
+        description: 'A lamp',
+        price: { amount: 2500, currency: 'EUR' },
+        initialStock: 10,
+      },
+    })
+    expect(created.status).toBe(201)
+    const { id: productId } = (await created.json()) as { id: string }
+    const { id } = await waitFor(async () => {
+      const r = await call('/api/orders', alice, {
+        method: 'POST',
+        body: { lines: [{ productId, quantity: 1 }] },
+      })
+      return r.status === 202 ? ((await r.json()) as { id: string }) : null
+    }, 'the order service to know the lamp')
+    await waitFor(async () => {
+      const r = await call(`/api/orders/${id}`, alice)
+      return ((await r.json()) as { status: string }).status === 'unpaid'
+    }, 'inventory to reserve the order')
+
+    const abort = new AbortController()
+    aborts.push(abort)
+    const res = await fetch(`${caddy.url}/api/orders/${id}/stream`, {
+      headers: { authorization: `Bearer ${alice}`, accept: 'text/event-stream' },
+      signal: abort.signal,
+    })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('text/event-stream')
+    const s = sseReader(res)
+    // Read while the response is still open: a buffering proxy would hold these back.
+    expect([await s.event(), await s.event()].map((e) => [e?.version, e?.view.status])).toEqual([
+      [1, 'pending'],
+      [2, 'unpaid'],
+    ])
+    const cancel = await call(`/api/orders/${id}/cancel`, alice, { method: 'POST', body: {} })
+    expect(cancel.status).toBe(200)
+    expect((await s.rest()).map((e) => [e.version, e.view.status])).toEqual([[3, 'cancelled']])
+  }, 60_000)
+})
