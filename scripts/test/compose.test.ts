@@ -124,6 +124,26 @@ describe('compose.yaml', () => {
     expect(Object.keys(compose.services.gateway?.depends_on ?? {}).sort()).toEqual([...serviceNames].sort())
   })
 
+  test("points the gateway's Caddyfile at the six services in the compose network", () => {
+    const gateway = compose.services.gateway
+    expect(gateway?.volumes).toContain('./Caddyfile:/etc/caddy/Caddyfile:ro')
+    expect(gateway?.environment).toMatchObject({
+      GATEWAY_HOST: '0.0.0.0',
+      GATEWAY_PORT: String(GATEWAY_PORT),
+    })
+    for (const name of serviceNames)
+      expect(gateway?.environment?.[`${name.toUpperCase()}_UPSTREAM`]).toBe(`${name}:${services[name].port}`)
+  })
+
+  // The Caddyfile comes from its own branch; once it is here, it must read what compose.yaml sets.
+  test.skipIf(!existsSync(join(root, 'Caddyfile')))('sets the variables the Caddyfile reads', () => {
+    const caddyfile = readFileSync(join(root, 'Caddyfile'), 'utf8')
+    for (const variable of Object.keys(compose.services.gateway?.environment ?? {}).filter(
+      (v) => !v.startsWith('XDG_'),
+    ))
+      expect(caddyfile).toContain(`{$${variable}:`)
+  })
+
   test('gives each service a named volume of its own for its data directory', () => {
     for (const name of serviceNames) {
       const volume = `${name}-data`
