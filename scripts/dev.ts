@@ -1,16 +1,19 @@
 // `bun run dev`: the marketplace on this machine.
 // - Embedded (default): every service in this process, the in-process bus, SQLite under ./data,
 //   one listener on :8000 (PORT) routing /api/... like the gateway. No Docker, no Java.
-// - Distributed (KAFKA_BROKERS set): each service as its own process on its own port
+// - Distributed (KAFKA_BROKERS, or the original's KAFKA_BOOTSTRAP_SERVERS, set): each service as its own process on its own port
 //   (<SERVICE>_PORT, 8001-8006), on Kafka, and Caddy in front on :8000 (GATEWAY_PORT) when it is on PATH.
-import { BaseConfig, ConfigError, checkServiceConfigs, runEmbedded, services } from '@mart/shared'
+import { BaseConfig, ConfigError, checkServiceConfigs, runEmbedded, services, settingOf } from '@mart/shared'
 import { caddyBinary, INSTALL_HINT, type RunningCaddy, startCaddy } from './caddy.ts'
 import { entryOf, loadDefinitions, root } from './services.ts'
 
 const defs = await loadDefinitions()
 
-if (process.env.KAFKA_BROKERS) {
-  const env = process.env
+if (settingOf(process.env, 'KAFKA_BROKERS')) {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    KAFKA_BROKERS: settingOf(process.env, 'KAFKA_BROKERS'),
+  }
   const ports = defs.map((def) => {
     const variable = `${def.name.toUpperCase()}_PORT`
     return { def, variable, port: env[variable] ?? String(services[def.name as keyof typeof services].port) }

@@ -1,7 +1,7 @@
 // Dead letters: list what is in <topic>.dlq and put chosen messages back on their topic.
 //   bun run dlq list <topic>
 //   bun run dlq redrive <topic> <partition/offset>... | --all
-// On Kafka when KAFKA_BROKERS is set; otherwise in the embedded mode's bus journal,
+// On Kafka when KAFKA_BROKERS (or KAFKA_BOOTSTRAP_SERVERS) is set; otherwise in the embedded mode's bus journal,
 // <DATA_DIR>/bus.db (listing works while Mart runs; a redrive needs it stopped, since the running
 // marketplace owns the journal). The consumers' inboxes make a redrive safe: a group that already
 // applied the event skips it.
@@ -16,10 +16,11 @@ import {
   readDeadLetters,
   readJournalDeadLetters,
   redriveMessage,
+  settingOf,
 } from '@mart/shared'
 
 const [command, topic, ...rest] = process.argv.slice(2)
-const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean)
+const brokers = (settingOf(process.env, 'KAFKA_BROKERS') ?? '').split(',').filter(Boolean)
 const topicPrefix = process.env.KAFKA_TOPIC_PREFIX ?? ''
 const journal = join(process.env.DATA_DIR ?? './data', 'bus.db')
 const log = createLogger({ service: 'dlq', level: 'warn' })

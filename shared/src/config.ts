@@ -78,13 +78,26 @@ interface Problem {
 }
 
 /**
+ * The names the original project used for some settings, read when ours is not set: its
+ * compose files and deployments keep working (`KAFKA_BOOTSTRAP_SERVERS` is `KAFKA_BROKERS`).
+ */
+export const settingAliases: Record<string, string> = { KAFKA_BROKERS: 'KAFKA_BOOTSTRAP_SERVERS' }
+
+/** A setting from `env`: its own variable, or the variable it is also known by. */
+export function settingOf(env: Env, key: string): string | undefined {
+  const own = env[key]
+  const alias = settingAliases[key]
+  return (own === undefined || own === '') && alias && env[alias] ? env[alias] : own
+}
+
+/**
  * Reads the variables `schema` names from `env`, converts strings to numbers and booleans and
  * applies defaults; answers the value and every problem with it.
  */
 function read<S extends TObject>(schema: S, env: Env): { value: Static<S>; problems: Problem[] } {
   const raw: Record<string, unknown> = {}
   for (const key of Object.keys(schema.properties)) {
-    const v = env[key]
+    const v = settingOf(env, key)
     if (v !== undefined && v !== '') raw[key] = v
     else if (v === '' && schema.properties[key]?.type === 'string') raw[key] = v
   }

@@ -116,3 +116,17 @@ describe('config', () => {
     ])
   })
 })
+
+test("the original project's KAFKA_BOOTSTRAP_SERVERS is KAFKA_BROKERS when ours is not set", () => {
+  const schema = serviceConfig(8001, {})
+  expect(loadConfig('svc', schema, { KAFKA_BOOTSTRAP_SERVERS: 'kafka:9092' }).KAFKA_BROKERS).toBe(
+    'kafka:9092',
+  )
+  expect(
+    loadConfig('svc', schema, { KAFKA_BROKERS: 'a:1', KAFKA_BOOTSTRAP_SERVERS: 'kafka:9092' }).KAFKA_BROKERS,
+  ).toBe('a:1')
+  expect(loadConfig('svc', schema, {}).KAFKA_BROKERS).toBe('')
+  expect(() => loadConfig('svc', schema, { KAFKA_BOOTSTRAP_SERVERS: 'not a broker list' })).toThrow(
+    /KAFKA_BROKERS/,
+  )
+})
