@@ -68,6 +68,35 @@ export function scrapedGauge(
   })
 }
 
+/**
+ * A gauge by one label, read when scraped: `read` answers a value per label value (a service's
+ * rows by state, say). A read that fails leaves the last values.
+ */
+export function scrapedGaugeBy(
+  registry: Registry,
+  name: string,
+  help: string,
+  label: string,
+  read: () => Record<string, number>,
+): Gauge {
+  return new Gauge({
+    name,
+    help,
+    labelNames: [label],
+    registers: [registry],
+    collect() {
+      let values: Record<string, number>
+      try {
+        values = read()
+      } catch {
+        return
+      }
+      this.reset()
+      for (const [key, value] of Object.entries(values)) this.set({ [label]: key }, value)
+    },
+  })
+}
+
 export interface PlatformFigures {
   jobs(): { due: number; dead: number }
   outboxPending(): number
