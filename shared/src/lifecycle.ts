@@ -15,7 +15,7 @@ import { purgeIdempotencyKeys } from './idempotency.ts'
 import type { JobKinds } from './jobs/kinds.ts'
 import { JobRunner } from './jobs/runner.ts'
 import { createLogger, errorFields, type Logger } from './log.ts'
-import { platformMetrics, type Registry, registryOf } from './metrics.ts'
+import { consumerLagMetric, platformMetrics, type Registry, registryOf } from './metrics.ts'
 import { housekeeping } from './periodic.ts'
 import { backoffDelay, sleep } from './retry.ts'
 import { Revocations } from './revocations.ts'
@@ -181,6 +181,11 @@ export async function startService<S extends Schema, CS extends TObject>(
       })
     : undefined
   if (registry) parts.metrics?.(registry)
+  const { lag } = bus
+  if (registry && lag && consumed.length) {
+    // Nothing to ask before the group has subscribed: the broker would only say "not found".
+    consumerLagMetric(registry, async () => (busSetUp ? lag.call(bus, def.name, consumed) : []))
+  }
 
   async function setUpBus() {
     for (let attempt = 1; !stopping; attempt++) {

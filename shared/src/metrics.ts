@@ -1,5 +1,6 @@
 import type { AnyElysia } from 'elysia'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { PartitionLag } from './bus/types.ts'
 
 export type { Registry } from 'prom-client'
 
@@ -148,4 +149,29 @@ export function platformMetrics(registry: Registry, figures: PlatformFigures) {
     registers: [registry],
   })
   return { deadLettered: (topic: string) => deadLetters.inc({ topic }) }
+}
+
+// A scrape waits this long for the broker at most: a slow broker leaves the lag out, not the scrape hanging.
+const LAG_TIMEOUT_MS = 2000
+
+/**
+ * `mart_consumer_lag{topic,partition}`: asked of the broker on each scrape, bounded by a short
+ * timeout. When the broker does not answer in time the series are left out rather than stale.
+ */
+export function consumerLagMetric(registry: Registry, read: () => Promise<PartitionLag[]>): Gauge {
+  return new Gauge({
+    name: 'mart_consumer_lag',
+    help: "Messages on the consumed topics not yet committed by this service's consumer group.",
+    labelNames: ['topic', 'partition'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset()
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const timeout = new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), LAG_TIMEOUT_MS)
+      })
+      const lags = await Promise.race([read().catch(() => null), timeout]).finally(() => clearTimeout(timer))
+      for (const l of lags ?? []) this.set({ topic: l.topic, partition: String(l.partition) }, l.lag)
+    },
+  })
 }

@@ -3,7 +3,16 @@
 // service, and nothing of it through the embedded listener.
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { createHttpApp, startEmbedded } from '../src/index.ts'
-import { type ServiceHarness, startHarness, tempDir, testLogger, waitFor } from '../src/testing.ts'
+import {
+  describeKafka,
+  kafkaTestBus,
+  type ServiceHarness,
+  sampleProduct,
+  startHarness,
+  tempDir,
+  testLogger,
+  waitFor,
+} from '../src/testing.ts'
 import { definition } from './fixtures/jobs-service.ts'
 
 interface Sample {
@@ -159,4 +168,44 @@ test('the embedded listener does not expose /metrics', async () => {
     await mart.stop()
     tmp.cleanup()
   }
+})
+
+describeKafka('consumer lag on Kafka', (brokers) => {
+  test("a group's lag is what was written and not committed, per partition", async () => {
+    const bus = kafkaTestBus(brokers, 'metrics-lag')
+    try {
+      await bus.ensureTopics(['product.events'])
+      await bus.publish([
+        { topic: 'product.events', key: 'a', value: '1', headers: {} },
+        { topic: 'product.events', key: 'b', value: '2', headers: {} },
+      ])
+      // A group that never committed is behind by everything still on the topic.
+      const lags = await bus.lag('nobody', ['product.events'])
+      expect(lags.map((l) => l.partition).sort()).toEqual([0, 1, 2])
+      expect(lags.reduce((n, l) => n + l.lag, 0)).toBe(2)
+      expect(lags.every((l) => l.topic === 'product.events')).toBe(true)
+    } finally {
+      await bus.close()
+    }
+  })
+
+  test('GET /metrics shows the service group lag per topic and partition, down to 0 once handled', async () => {
+    const bus = kafkaTestBus(brokers, 'metrics-service')
+    const h = await startHarness(definition, { bus })
+    try {
+      const [created] = await h.apply(['product.created', sampleProduct('p1'), 'p1'])
+      expect(created).toBeDefined()
+      await waitFor(async () => {
+        const res = await h.svc.app.handle(new Request('http://order.mart.test/metrics'))
+        const lags = parseMetrics(await res.text()).filter(
+          (s) => s.name === 'mart_consumer_lag' && s.labels.topic === 'product.events',
+        )
+        // Committed shortly after the handler resolved.
+        return lags.length === 3 && lags.every((l) => l.value === 0)
+      }, 'the lag series, at 0')
+    } finally {
+      await h.stop()
+      await bus.close()
+    }
+  })
 })
