@@ -94,6 +94,20 @@ describeCaddy('the gateway (Caddy) in front of services on their own ports', () 
     }
   })
 
+  test("/metrics is the services' own: the gateway does not route it, their own ports do", async () => {
+    for (const path of ['/metrics', '/api/order/metrics']) {
+      expect({ path, status: (await call(path, null)).status }).toEqual({ path, status: 404 })
+    }
+    // Under a service's prefix the path goes through as it is, to that service's own /api/... routes
+    // (an order or a product called "metrics"), never to its /metrics.
+    for (const path of ['/metrics', '/api/order/metrics', '/api/orders/metrics', '/api/products/metrics']) {
+      expect(await (await call(path, null)).text()).not.toContain('mart_http_requests_total')
+    }
+    const own = await fetch(`http://127.0.0.1:${running[0]?.app.server?.port}/metrics`)
+    expect(own.status).toBe(200)
+    expect(await own.text()).toContain('mart_http_requests_total')
+  })
+
   test("Caddy's own failures are problems: a body over its limit, a service it cannot reach", async () => {
     const big = await fetch(`${caddy.url}/api/products`, {
       method: 'POST',

@@ -7,6 +7,7 @@ import { Commands } from './commands.ts'
 import { OrderConfig } from './config.ts'
 import * as schema from './db/schema.ts'
 import { handlers } from './handlers.ts'
+import { orderMetrics } from './metrics.ts'
 import { Placing } from './placing.ts'
 import { OrderReads } from './reads.ts'
 import { EXPIRY_JOB, OrderSaga } from './saga.ts'
@@ -46,6 +47,7 @@ export const definition: ServiceDefinition<typeof schema, typeof OrderConfig> = 
         }),
       },
       endStreams: () => streams.endAll(),
+      metrics: orderMetrics(store),
     }
   },
 }

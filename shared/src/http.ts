@@ -16,6 +16,7 @@ import { parseBody, readText } from './http-body.ts'
 import { HEADER_LIMIT, headSize, PARSER_BODY_LIMIT, raiseParserLimits } from './http-limits.ts'
 import { hasBody, mediaType, type RouteTable, routeTableOf } from './http-routes.ts'
 import { errorFields } from './log.ts'
+import { createHttpMetrics, registerApp } from './metrics.ts'
 import { clientAddress } from './rate-limit.ts'
 import { type TraceContext, traceFrom } from './trace.ts'
 import { messageOf } from './value-errors.ts'
@@ -187,6 +188,9 @@ export function createHttpApp(opts: HttpAppOptions) {
 
   // The routes are only known once the service has added them: built on first use, and again
   // if routes were added since.
+  // This app's own registry (metrics.ts): GET /metrics answers this service's figures only.
+  const metrics = createHttpMetrics(opts.service)
+
   let routeTable: { size: number; table: RouteTable } | null = null
   const routes = () => {
     if (routeTable?.size !== app.routes.length) {
@@ -296,13 +300,13 @@ export function createHttpApp(opts: HttpAppOptions) {
       )
       return fail(request, problemOf('internal', undefined, { instance }))
     })
-    .onAfterResponse({ as: 'global' }, ({ request, set, responseValue }) => {
+    .onAfterResponse({ as: 'global' }, ({ request, set, responseValue, route }) => {
       const trace = traceOf(request)
       const status = trace.status ?? (responseValue instanceof Response ? responseValue.status : set.status)
-      logAccess(
-        request,
-        typeof status === 'number' ? status : (StatusMap[status as keyof typeof StatusMap] ?? 200),
-      )
+      const code = typeof status === 'number' ? status : (StatusMap[status as keyof typeof StatusMap] ?? 200)
+      logAccess(request, code)
+      // The pattern keeps the label set bounded: a path no route matched is one label, not each path.
+      metrics.observe(request.method, route || 'unmatched', code, (performance.now() - trace.started) / 1000)
     })
     .get('/health', () => ({ status: 'ok' as const }), { detail: { hide: true } })
     .get(
@@ -313,6 +317,16 @@ export function createHttpApp(opts: HttpAppOptions) {
           : fail(request, { ...problemOf('unavailable', 'not ready'), ...figuresOf(opts.ready) }),
       { detail: { hide: true } },
     )
+    // Served on the service's own listener only: the gateway and the embedded listener route /api/...
+    .get(
+      '/metrics',
+      async () =>
+        new Response(await metrics.registry.metrics(), {
+          headers: { 'content-type': metrics.registry.contentType },
+        }),
+      { detail: { hide: true } },
+    )
+  registerApp(app, metrics.registry)
   return app
 }
 

@@ -15,6 +15,7 @@ import { purgeIdempotencyKeys } from './idempotency.ts'
 import type { JobKinds } from './jobs/kinds.ts'
 import { JobRunner } from './jobs/runner.ts'
 import { createLogger, errorFields, type Logger } from './log.ts'
+import { consumerLagMetric, platformMetrics, type Registry, registryOf } from './metrics.ts'
 import { housekeeping } from './periodic.ts'
 import { backoffDelay, sleep } from './retry.ts'
 import { Revocations } from './revocations.ts'
@@ -55,6 +56,11 @@ export interface ServiceParts<S extends Schema> {
    */
   endStreams?: () => void
   stop?: () => Promise<void> | void
+  /**
+   * Adds the service's own figures to its GET /metrics registry (e.g. gauges read from its database
+   * on scrape). Called once, after build; the registry is the service's alone.
+   */
+  metrics?: (registry: Registry) => void
 }
 
 /** Everything the platform needs to know to run a service, in one process or beside the others. */
@@ -84,6 +90,8 @@ export interface RunningService<S extends Schema = Schema> {
   relay: OutboxRelay
   jobs: JobRunner
   ready: ServiceReadiness
+  /** The registry its GET /metrics answers (undefined when its app is not createHttpApp's). */
+  metrics: Registry | undefined
   /**
    * Ends its open streams and refuses new ones (ServiceParts.endStreams): call it before stopping
    * the listener, which would otherwise wait for them. `stop` calls it too.
@@ -164,13 +172,36 @@ export async function startService<S extends Schema, CS extends TObject>(
     retentionMs: config.JOBS_RETENTION_HOURS * 3_600_000,
   })
 
+  const registry = registryOf(parts.app)
+  const platform = registry
+    ? platformMetrics(registry, {
+        jobs: () => runner.figures(),
+        outboxPending: () => relay.pending(),
+        outboxOldestAt: () => relay.oldestPendingAt(),
+      })
+    : undefined
+  if (registry) parts.metrics?.(registry)
+  const { lag } = bus
+  if (registry && lag && consumed.length) {
+    // Nothing to ask before the group has subscribed: the broker would only say "not found".
+    consumerLagMetric(registry, async () => (busSetUp ? lag.call(bus, def.name, consumed) : []))
+  }
+
   async function setUpBus() {
     for (let attempt = 1; !stopping; attempt++) {
       try {
         await bus.connect()
         await bus.ensureTopics([...new Set([...def.publishes, ...consumed].flatMap((t) => [t, dlqTopic(t)]))])
         relay.start()
-        if (!stopping) subscription = await consume({ bus, store, group: def.name, handlers, log })
+        if (!stopping)
+          subscription = await consume({
+            bus,
+            store,
+            group: def.name,
+            handlers,
+            log,
+            onDeadLetter: platform?.deadLettered,
+          })
         // Jobs may publish: they start once the relay does.
         if (!stopping) runner.start()
         busSetUp = true
@@ -198,6 +229,7 @@ export async function startService<S extends Schema, CS extends TObject>(
     relay,
     jobs: runner,
     ready,
+    metrics: registry,
     endStreams: () => parts.endStreams?.(),
     async stop() {
       parts.endStreams?.()

@@ -164,6 +164,7 @@ export function overrideBus(bus: Bus, overrides: Partial<Bus>): Bus {
     subscribe: (o) => bus.subscribe(o),
     isReady: () => bus.isReady(),
     close: () => bus.close(),
+    ...(bus.lag ? { lag: bus.lag.bind(bus) } : {}),
     ...overrides,
   }
 }

@@ -44,6 +44,8 @@ export interface ConsumeOptions<S extends Schema> {
   handlers: Handlers<S>
   log: Logger
   retry?: RetryPolicy
+  /** Told of each message this consumer dead-lettered, by its topic (for the metrics). */
+  onDeadLetter?: (topic: string) => void
 }
 
 /** Several sets of handlers as one: where two handle the same type, both run, in the order given. */
@@ -103,6 +105,7 @@ export function consume<S extends Schema>(opts: ConsumeOptions<S>): Promise<Subs
       { topic: d.topic, partition: d.partition, offset: d.offset, reason, attempts, error: message },
       'message dead-lettered',
     )
+    opts.onDeadLetter?.(d.topic)
   }
 
   async function handle(d: Delivery): Promise<void> {

@@ -9,7 +9,7 @@ import {
   type ProducerBatch,
 } from 'kafkajs'
 import type { Logger } from 'pino'
-import type { Bus, BusMessage, SubscribeOptions, Subscription } from './types.ts'
+import type { Bus, BusMessage, PartitionLag, SubscribeOptions, Subscription } from './types.ts'
 
 export interface KafkaBusOptions {
   brokers: string[]
@@ -47,6 +47,8 @@ export class KafkaBus implements Bus {
   private connecting: Promise<void> | null = null
   private readonly consumers = new Set<Consumer>()
   private readonly prefix: string
+  /** Connected on the first lag question (a metrics scrape) and kept: one connection, not one per scrape. */
+  private admin: Promise<Admin> | null = null
 
   constructor(private readonly opts: KafkaBusOptions) {
     this.prefix = opts.topicPrefix ?? ''
@@ -225,7 +227,44 @@ export class KafkaBus implements Bus {
     return this.producerConnected && !this.publishFailing && this.crashed.size === 0
   }
 
+  async lag(group: string, topics: string[]): Promise<PartitionLag[]> {
+    if (!this.admin) {
+      const admin = this.kafka.admin()
+      this.admin = admin.connect().then(
+        () => admin,
+        (err) => {
+          this.admin = null
+          throw err
+        },
+      )
+    }
+    const admin = await this.admin
+    const physical = topics.map(this.physical)
+    const [committed, ends] = await Promise.all([
+      admin.fetchOffsets({ groupId: this.prefix + group, topics: physical }),
+      Promise.all(physical.map((t) => admin.fetchTopicOffsets(t))),
+    ])
+    const out: PartitionLag[] = []
+    physical.forEach((topic, i) => {
+      const done = committed.find((c) => c.topic === topic)?.partitions ?? []
+      for (const end of ends[i] ?? []) {
+        const offset = Number(done.find((p) => p.partition === end.partition)?.offset ?? -1)
+        // Nothing committed yet (-1): the group starts from the earliest message it can still read.
+        const from = offset < 0 ? Number(end.low) : offset
+        out.push({
+          topic: this.logical(topic),
+          partition: end.partition,
+          lag: Math.max(0, Number(end.high) - from),
+        })
+      }
+    })
+    return out
+  }
+
   async close(): Promise<void> {
+    const admin = this.admin
+    this.admin = null
+    if (admin) await admin.then((a) => a.disconnect()).catch(() => {})
     await Promise.allSettled([...this.consumers].map((c) => c.disconnect()))
     this.consumers.clear()
     await this.producer.disconnect()

@@ -77,6 +77,11 @@ export class OutboxRelay {
     return outboxStatements(this.store).countPending.get()?.n ?? 0
   }
 
+  /** When the oldest unsent row was staged (epoch ms), or null when none is left. */
+  oldestPendingAt(): number | null {
+    return outboxStatements(this.store).oldestPending.get()?.createdAt ?? null
+  }
+
   /** Resolves when no unsent row is left. */
   async drained(): Promise<void> {
     while (this.running && this.pending() > 0) {

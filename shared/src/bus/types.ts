@@ -29,6 +29,13 @@ export interface Subscription {
   close(): Promise<void>
 }
 
+/** How far a consumer group is behind on one partition: messages written and not yet committed. */
+export interface PartitionLag {
+  topic: string
+  partition: number
+  lag: number
+}
+
 /** The one interface both transports implement, with the same observable semantics. */
 export interface Bus {
   readonly transport: 'kafka' | 'memory'
@@ -41,5 +48,10 @@ export interface Bus {
   subscribe(opts: SubscribeOptions): Promise<Subscription>
   /** True while the bus can publish (broker reachable). */
   isReady(): boolean
+  /**
+   * The group's lag per topic and partition (Kafka only: in memory a group is never behind for
+   * long enough to watch). Asks the broker; the caller bounds how long it waits.
+   */
+  lag?(group: string, topics: string[]): Promise<PartitionLag[]>
   close(): Promise<void>
 }

@@ -57,6 +57,10 @@ export const outboxStatements = perStore((store: Store) => {
     countPending: sqlite.prepare<[], { n: number }>(
       'SELECT count(*) AS n FROM mart_outbox WHERE sent_at IS NULL',
     ),
+    // The lowest unsent seq is the oldest row: the pending index answers it without a scan.
+    oldestPending: sqlite.prepare<[], { createdAt: number }>(
+      'SELECT created_at AS createdAt FROM mart_outbox WHERE sent_at IS NULL ORDER BY seq LIMIT 1',
+    ),
   }
 })
 
