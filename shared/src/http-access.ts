@@ -7,6 +7,7 @@ import { audit } from './log.ts'
 export interface Answered {
   request: Request
   requestId: string
+  traceId: string
   path: string
   status: number
   ms: number
@@ -21,7 +22,14 @@ const PROBES = new Set(['/health', '/ready'])
 
 export function logAnswered(log: Logger, a: Answered): void {
   const { method } = a.request
-  const what = { method, path: a.path, status: a.status, address: a.address, requestId: a.requestId }
+  const what = {
+    method,
+    path: a.path,
+    status: a.status,
+    address: a.address,
+    requestId: a.requestId,
+    traceId: a.traceId,
+  }
   const access = guardedAccess(a.request)
   const principal = access?.principal
   const line = { ...what, ms: a.ms, ...(principal ? { userId: principal.id } : {}) }

@@ -172,6 +172,7 @@ export function createHttpApp(opts: HttpAppOptions) {
     logAnswered(opts.log, {
       request,
       requestId: state.requestId,
+      traceId: state.traceId,
       path: pathOf(request.url),
       status,
       ms: Math.round((performance.now() - state.started) * 100) / 100,
@@ -295,7 +296,13 @@ export function createHttpApp(opts: HttpAppOptions) {
       if (kind) return fail(request, problemOf(kind, undefined, { instance }))
       // Anything else is our fault: the details go to the log, never to the client.
       opts.log.error(
-        { requestId: trace.requestId, method: request.method, path: instance, ...errorFields(error) },
+        {
+          requestId: trace.requestId,
+          traceId: trace.traceId,
+          method: request.method,
+          path: instance,
+          ...errorFields(error),
+        },
         'request failed',
       )
       return fail(request, problemOf('internal', undefined, { instance }))

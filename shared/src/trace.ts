@@ -33,6 +33,10 @@ export function childTraceparent(parent: string | undefined): string | undefined
   return m ? `00-${m[1]}-${hex(8)}-${m[3]}` : undefined
 }
 
+/** The trace id of a traceparent, for log lines; none if it is not valid. */
+export const traceIdOf = (traceparent: string | null | undefined): string | undefined =>
+  TRACEPARENT.exec(traceparent ?? '')?.[1]
+
 /** Events staged while serving a request: they correlate with it and carry its trace. */
 export const requestContext = (trace?: TraceContext) =>
   trace ? { correlationId: trace.requestId, traceparent: trace.traceparent } : undefined

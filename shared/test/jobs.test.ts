@@ -424,6 +424,28 @@ describe('running', () => {
     expect(outboxStatements(store).countPending.get()?.n).toBe(1)
   })
 
+  test('a job runs in the trace of the transaction that scheduled it, as a span of its own', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
+    const scheduler = `00-${traceId}-00f067aa0ba902b7-01`
+    run({
+      'order.expire': defineJob({
+        run: (job, t) => void t.publish('product.created', sampleProduct(job.key), { subject: job.key }),
+      }),
+    })
+    tx(store, (t) => void t.schedule('order.expire', { key: 'traced' }), { traceparent: scheduler })
+    tx(store, (t) => void t.schedule('order.expire', { key: 'untraced' }))
+    await jobIn(store, 'order.expire', 'traced', 'done')
+    await jobIn(store, 'order.expire', 'untraced', 'done')
+    const traceparents = Object.fromEntries(
+      outboxStatements(store)
+        .pending.all(10)
+        .map((row) => [row.key, (JSON.parse(row.headers) as { traceparent?: string }).traceparent]),
+    )
+    expect(traceparents.traced).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`))
+    expect(traceparents.traced).not.toBe(scheduler)
+    expect(traceparents.untraced).toBeUndefined()
+  })
+
   test('done jobs are purged past their retention; dead and waiting ones stay', async () => {
     const hour = 3_600_000
     const clock = manualClock()

@@ -15,7 +15,7 @@ import {
 } from '../events/index.ts'
 import { errorFields, errorMessage } from '../log.ts'
 import { type Backoff, backoffDelay, sleep } from '../retry.ts'
-import { childTraceparent } from '../trace.ts'
+import { childTraceparent, traceIdOf } from '../trace.ts'
 import type { Bus, Delivery, Subscription } from './types.ts'
 
 /** Applies one event inside the transaction that also records it in the inbox. Must not await. */
@@ -102,7 +102,15 @@ export function consume<S extends Schema>(opts: ConsumeOptions<S>): Promise<Subs
       },
     ])
     log.error(
-      { topic: d.topic, partition: d.partition, offset: d.offset, reason, attempts, error: message },
+      {
+        topic: d.topic,
+        partition: d.partition,
+        offset: d.offset,
+        traceId: traceIdOf(d.headers.traceparent),
+        reason,
+        attempts,
+        error: message,
+      },
       'message dead-lettered',
     )
     opts.onDeadLetter?.(d.topic)
@@ -120,7 +128,9 @@ export function consume<S extends Schema>(opts: ConsumeOptions<S>): Promise<Subs
       return deadLetter(d, err, 'invalid', 0)
     }
     const handler = handlers[event.type] as Handler<S, EventType>
-    const about = { eventId: event.id, type: event.type, correlationId: event.correlationId }
+    // Its log lines and what it stages carry the trace that caused it.
+    const traceId = traceIdOf(d.headers.traceparent)
+    const about = { eventId: event.id, type: event.type, correlationId: event.correlationId, traceId }
     for (let attempt = 1; ; attempt++) {
       try {
         const applied = tx(

@@ -80,7 +80,11 @@ export function tx<S extends Schema, R>(
   const t: Tx<S> = {
     db: store.db,
     afterCommit: (fn) => void committed.push(fn),
-    schedule: (kind, job) => scheduleJob(store as Store, t.afterCommit, kind, job),
+    schedule: (kind, job) =>
+      scheduleJob(store as Store, t.afterCommit, kind, {
+        ...job,
+        traceparent: job.traceparent ?? context?.traceparent,
+      }),
     cancelJob: (kind, key) => cancelJob(store as Store, kind, key),
     publish(type, data, opts) {
       const event = createEvent({

@@ -70,6 +70,8 @@ export const jobs = sqliteTable(
     data: text('data'),
     /** Message of the last failure (bounded, no stack). */
     lastError: text('last_error'),
+    /** W3C traceparent of the transaction that scheduled it: the job's work joins that trace. */
+    traceparent: text('traceparent'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },

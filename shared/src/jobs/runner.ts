@@ -5,6 +5,7 @@ import { tx } from '../db/outbox.ts'
 import { errorMessage } from '../log.ts'
 import { housekeeping } from '../periodic.ts'
 import { backoffDelay, sleep } from '../retry.ts'
+import { childTraceparent, traceIdOf } from '../trace.ts'
 import { Wakeup } from '../wakeup.ts'
 import {
   type DeclaredKind,
@@ -46,6 +47,14 @@ interface Running {
 }
 
 const idOf = (job: { kind: string; key: string }) => `${job.kind}\u0000${job.key}`
+
+/** What every log line about one run of a job says: which job, which attempt, and its trace. */
+const aboutJob = (job: LeasedJob) => ({
+  kind: job.kind,
+  key: job.key,
+  attempt: job.attempts,
+  traceId: traceIdOf(job.traceparent),
+})
 
 /**
  * Runs a service's due jobs (`mart_jobs`): woken when a transaction that scheduled one commits,
@@ -183,7 +192,7 @@ export class JobRunner {
       .catch((err) => {
         // Writing the outcome failed (the database was busy past its timeout): the lease brings it back.
         this.log.error(
-          { kind: job.kind, key: job.key, attempt: job.attempts, error: errorMessage(err, MAX_ERROR_LENGTH) },
+          { ...aboutJob(job), error: errorMessage(err, MAX_ERROR_LENGTH) },
           'could not record a job outcome; it runs again once its lease expires',
         )
       })
@@ -195,7 +204,9 @@ export class JobRunner {
 
   private async attempt(run: Running): Promise<void> {
     const leased = run.job
-    const about = { kind: leased.kind, key: leased.key, attempt: leased.attempts }
+    const about = aboutJob(leased)
+    // What the job stages continues the trace of the transaction that scheduled it.
+    const context = { traceparent: childTraceparent(leased.traceparent ?? undefined) }
     const declared = declaredKind(this.store, leased.kind)
     if (!declared) return this.bury(leased, `this service has no job kind "${leased.kind}"`)
     let job: Job
@@ -212,17 +223,25 @@ export class JobRunner {
     try {
       const { kind } = declared
       if ('run' in kind) {
-        tx(this.store, (t) => {
-          kind.run(job, t)
-          this.markDone(leased)
-        })
+        tx(
+          this.store,
+          (t) => {
+            kind.run(job, t)
+            this.markDone(leased)
+          },
+          context,
+        )
       } else {
         const result = await kind.perform(job)
         if (run.abandoned) return
-        tx(this.store, (t) => {
-          kind.record(job, result, t)
-          this.markDone(leased)
-        })
+        tx(
+          this.store,
+          (t) => {
+            kind.record(job, result, t)
+            this.markDone(leased)
+          },
+          context,
+        )
       }
       if (this.log.isLevelEnabled('debug')) this.log.debug(about, 'job done')
     } catch (err) {
@@ -257,17 +276,14 @@ export class JobRunner {
       error,
     })
     if (retried.changes === 1) {
-      this.log.warn(
-        { kind: job.kind, key: job.key, attempt: job.attempts, retryInMs, error },
-        'job failed; retrying',
-      )
+      this.log.warn({ ...aboutJob(job), retryInMs, error }, 'job failed; retrying')
     }
   }
 
   private bury(job: LeasedJob, error: string): void {
     const outcome = { kind: job.kind, key: job.key, attempts: job.attempts, now: this.now(), error }
     if (jobStatements(this.store).bury.run(outcome).changes === 1) {
-      this.log.error({ kind: job.kind, key: job.key, attempt: job.attempts, error }, 'job dead')
+      this.log.error({ ...aboutJob(job), error }, 'job dead')
     }
   }
 }

@@ -9,6 +9,8 @@ export interface ScheduleOptions {
   at?: Date | number
   /** Checked against the kind's schema; the transaction fails if it does not match. */
   data?: unknown
+  /** The W3C traceparent the job runs under (the scheduling transaction's, by default). */
+  traceparent?: string | undefined
 }
 
 // Longer keys are a mistake, not an identifier.
@@ -37,7 +39,9 @@ export function scheduleJob(
   const at = opts.at === undefined ? now : opts.at instanceof Date ? opts.at.getTime() : opts.at
   if (!Number.isFinite(at)) throw new TypeError(`the time of a ${kind} job must be a valid date`)
   const data = declared.encode(opts.data)
-  const scheduled = jobStatements(store).schedule.run(kind, opts.key, at, data, now, now).changes === 1
+  const traceparent = opts.traceparent ?? null
+  const scheduled =
+    jobStatements(store).schedule.run(kind, opts.key, at, data, traceparent, now, now).changes === 1
   if (scheduled) afterCommit(() => wakeRunners(store))
   return scheduled
 }

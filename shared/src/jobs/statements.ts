@@ -21,6 +21,8 @@ export interface LeasedJob {
   data: string | null
   attempts: number
   runAt: number
+  /** The trace of the transaction that scheduled it, if it had one. */
+  traceparent: string | null
 }
 
 /** Where one job's outcome is written: the job as leased, and when. */
@@ -40,12 +42,12 @@ export const jobStatements = perStore((store: Store) => {
   const { sqlite } = store
   return {
     // A job that exists stays as it is while scheduled or running; done or dead, it starts afresh.
-    schedule: sqlite.prepare<[string, string, number, string | null, number, number]>(
-      `INSERT INTO mart_jobs (kind, key, state, run_at, attempts, data, created_at, updated_at)
-       VALUES (?, ?, 'scheduled', ?, 0, ?, ?, ?)
+    schedule: sqlite.prepare<[string, string, number, string | null, string | null, number, number]>(
+      `INSERT INTO mart_jobs (kind, key, state, run_at, attempts, data, traceparent, created_at, updated_at)
+       VALUES (?, ?, 'scheduled', ?, 0, ?, ?, ?, ?)
        ON CONFLICT (kind, key) DO UPDATE SET
          state = 'scheduled', run_at = excluded.run_at, attempts = 0, lease_until = NULL,
-         data = excluded.data, last_error = NULL, created_at = excluded.created_at, updated_at = excluded.updated_at
+         data = excluded.data, traceparent = excluded.traceparent, last_error = NULL, created_at = excluded.created_at, updated_at = excluded.updated_at
        WHERE state IN ('done', 'dead')`,
     ),
     cancel: sqlite.prepare<[string, string]>(
@@ -66,7 +68,7 @@ export const jobStatements = perStore((store: Store) => {
          SELECT rowid FROM mart_jobs
          WHERE (state = 'scheduled' AND run_at <= @now) OR (state = 'running' AND lease_until <= @now)
          ORDER BY run_at, rowid LIMIT @limit)
-       RETURNING kind, key, data, attempts, run_at AS runAt`,
+       RETURNING kind, key, data, attempts, run_at AS runAt, traceparent`,
     ),
     renew: sqlite.prepare<[Omit<Outcome, 'now'> & { leaseUntil: number }]>(
       `UPDATE mart_jobs SET lease_until = @leaseUntil WHERE ${LEASED}`,

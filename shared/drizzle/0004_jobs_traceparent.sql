@@ -1,0 +1,1 @@
+ALTER TABLE `mart_jobs` ADD `traceparent` text;
