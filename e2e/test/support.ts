@@ -14,6 +14,7 @@ import {
   type EventType,
   encodeEvent,
   eventHeaders,
+  type Logger,
   type RunningService,
   type ServiceDefinition,
   startService,
@@ -55,6 +56,8 @@ export interface MarketplaceOptions {
   env?: Record<string, string>
   /** The services this process runs (all of them by default); see `elsewhere` for the others. */
   services?: Name[]
+  /** Each service's logger (silent by default): a captured one, for a test that reads the log. */
+  log?: (name: Name) => Logger
 }
 
 /** A signed-in person: their user id and access token. */
@@ -84,7 +87,11 @@ export async function marketplace(bus: Bus, opts: MarketplaceOptions = {}) {
   })
 
   const start = (name: Name, extra: Record<string, string> = {}) =>
-    startService(definitions[name], { env: { ...env, ...extra }, bus, log: testLogger(name) })
+    startService(definitions[name], {
+      env: { ...env, ...extra },
+      bus,
+      log: opts.log?.(name) ?? testLogger(name),
+    })
   const services: Partial<Record<Name, RunningService>> = {}
   const clients: Partial<Record<Name, ReturnType<typeof httpClient>>> = {}
   const run = async (name: Name, extra?: Record<string, string>) => {
@@ -170,10 +177,17 @@ export async function marketplace(bus: Bus, opts: MarketplaceOptions = {}) {
 
   /** Each event that reached `type`'s topic, once, in arrival order; only `orderId`'s when given. */
   function published<T extends EventType>(type: T, orderId?: string): Event<T>[] {
+    return delivered(type, orderId).map((m) => m.event)
+  }
+
+  /** As `published`, each with the headers it travelled with (its traceparent, say). */
+  function delivered<T extends EventType>(type: T, orderId?: string) {
     return messages
       .filter((d) => d.topic === catalog[type].topic && d.headers['event-type'] === type)
-      .map((d) => decodeEvent(d.value) as Event<T>)
-      .filter((e) => orderId === undefined || (e.data as { orderId?: string }).orderId === orderId)
+      .map((d) => ({ event: decodeEvent(d.value) as Event<T>, headers: d.headers }))
+      .filter(
+        ({ event }) => orderId === undefined || (event.data as { orderId?: string }).orderId === orderId,
+      )
   }
 
   /** Publishes an event the way its producer's relay would (on its topic, keyed by its subject). */
@@ -279,6 +293,7 @@ export async function marketplace(bus: Bus, opts: MarketplaceOptions = {}) {
     holdOf,
     query,
     published,
+    delivered,
     publish,
     placeOrder,
     orderOf,
