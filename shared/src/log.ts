@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino'
 import pretty from 'pino-pretty'
+import { currentTraceId } from './trace.ts'
 
 export type { Logger } from 'pino'
 
@@ -49,6 +50,12 @@ export function createLogger(opts: LogOptions): Logger {
     base: { service: opts.service },
     redact,
     timestamp: pino.stdTimeFunctions.isoTime,
+    // A line written while an event or a job is applied says its trace (see inTrace), whichever
+    // logger the handler holds; a traceId the line gives itself wins.
+    mixin: () => {
+      const traceId = currentTraceId()
+      return traceId ? { traceId } : {}
+    },
     // pino's own `err` serializer writes the stack: ours writes the type and message only, for an
     // Error logged as it is and for what errorFields made.
     serializers: { err: (e: unknown) => (e instanceof Error ? errorFields(e).err : e) },

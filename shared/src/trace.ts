@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+
 /** What identifies one request across services and logs. */
 export interface TraceContext {
   requestId: string
@@ -36,6 +38,18 @@ export function childTraceparent(parent: string | undefined): string | undefined
 /** The trace id of a traceparent, for log lines; none if it is not valid. */
 export const traceIdOf = (traceparent: string | null | undefined): string | undefined =>
   TRACEPARENT.exec(traceparent ?? '')?.[1]
+
+// The trace of the event or job being applied, for the lines the service's own logger writes meanwhile.
+const applying = new AsyncLocalStorage<string>()
+
+/** Runs `fn` (and what it awaits) with `traceparent`'s trace id on every line a service logger writes. */
+export function inTrace<R>(traceparent: string | null | undefined, fn: () => R): R {
+  const traceId = traceIdOf(traceparent)
+  return traceId ? applying.run(traceId, fn) : fn()
+}
+
+/** The trace id `inTrace` set, if any. */
+export const currentTraceId = (): string | undefined => applying.getStore()
 
 /** Events staged while serving a request: they correlate with it and carry its trace. */
 export const requestContext = (trace?: TraceContext) =>

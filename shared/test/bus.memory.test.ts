@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { MemoryBus } from '../src/index.ts'
-import { tempDir, waitFor } from '../src/testing.ts'
+import { createEvent, encodeEvent, eventHeaders, MemoryBus } from '../src/index.ts'
+import { capturedLogger, tempDir, waitFor } from '../src/testing.ts'
 import { busContract, TOPICS } from './support/bus-contract.ts'
-import { collect, consumer, producer, rawMessage } from './support/harness.ts'
+import { collect, consumer, producer, product, rawMessage } from './support/harness.ts'
 
 describe('memory transport', () => {
   busContract({
@@ -97,5 +97,33 @@ describe('memory transport: a message published as a delivery winds down', () =>
         await bus.close()
       }
     }
+  })
+})
+
+describe('memory transport: trace context', () => {
+  test("what a handler logs, through the service's own logger, says the trace its event came with", async () => {
+    const tmp = tempDir()
+    const bus = new MemoryBus()
+    await bus.ensureTopics(TOPICS)
+    const service = capturedLogger('inventory')
+    const c = await consumer(tmp.dir, bus, 'traced', {
+      onEvent: (id) => service.log.info({ id }, 'applying'),
+    })
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
+    const message = (id: string, traceparent?: string) => ({
+      topic: 'product.events',
+      key: id,
+      value: encodeEvent(
+        createEvent({ type: 'product.created', data: product(id), subject: id, source: 'product' }),
+      ),
+      headers: eventHeaders('product.created', traceparent),
+    })
+    await bus.publish([message('traced', `00-${traceId}-00f067aa0ba902b7-01`), message('untraced')])
+    await waitFor(() => c.applied().length === 2, 'both applied')
+    const logged = Object.fromEntries(service.lines().map((l) => [l.id, l.traceId ?? 'none']))
+    expect(logged).toEqual({ traced: traceId, untraced: 'none' })
+    await c.stop()
+    await bus.close()
+    tmp.cleanup()
   })
 })

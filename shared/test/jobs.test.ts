@@ -427,9 +427,14 @@ describe('running', () => {
   test('a job runs in the trace of the transaction that scheduled it, as a span of its own', async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
     const scheduler = `00-${traceId}-00f067aa0ba902b7-01`
+    // The service's own logger, as a job kind holds it: its lines say the job's trace.
+    const service = capturedLogger('order')
     run({
       'order.expire': defineJob({
-        run: (job, t) => void t.publish('product.created', sampleProduct(job.key), { subject: job.key }),
+        run: (job, t) => {
+          service.log.info({ key: job.key }, 'expiring')
+          t.publish('product.created', sampleProduct(job.key), { subject: job.key })
+        },
       }),
     })
     tx(store, (t) => void t.schedule('order.expire', { key: 'traced' }), { traceparent: scheduler })
@@ -444,6 +449,8 @@ describe('running', () => {
     expect(traceparents.traced).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`))
     expect(traceparents.traced).not.toBe(scheduler)
     expect(traceparents.untraced).toBeUndefined()
+    const logged = Object.fromEntries(service.lines().map((l) => [l.key, l.traceId]))
+    expect(logged).toEqual({ traced: traceId, untraced: undefined })
   })
 
   test('done jobs are purged past their retention; dead and waiting ones stay', async () => {

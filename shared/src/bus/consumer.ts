@@ -15,7 +15,7 @@ import {
 } from '../events/index.ts'
 import { errorFields, errorMessage } from '../log.ts'
 import { type Backoff, backoffDelay, sleep } from '../retry.ts'
-import { childTraceparent, traceIdOf } from '../trace.ts'
+import { childTraceparent, inTrace, traceIdOf } from '../trace.ts'
 import type { Bus, Delivery, Subscription } from './types.ts'
 
 /** Applies one event inside the transaction that also records it in the inbox. Must not await. */
@@ -133,14 +133,16 @@ export function consume<S extends Schema>(opts: ConsumeOptions<S>): Promise<Subs
     const about = { eventId: event.id, type: event.type, correlationId: event.correlationId, traceId }
     for (let attempt = 1; ; attempt++) {
       try {
-        const applied = tx(
-          store,
-          (t) => {
-            if (!recordInbox(store, group, event.id, d.topic)) return false
-            handler(event, t)
-            return true
-          },
-          causedBy(event, childTraceparent(d.headers.traceparent)),
+        const applied = inTrace(d.headers.traceparent, () =>
+          tx(
+            store,
+            (t) => {
+              if (!recordInbox(store, group, event.id, d.topic)) return false
+              handler(event, t)
+              return true
+            },
+            causedBy(event, childTraceparent(d.headers.traceparent)),
+          ),
         )
         if (log.isLevelEnabled('debug')) {
           log.debug({ ...about, applied }, applied ? 'event applied' : 'duplicate event skipped')

@@ -5,7 +5,7 @@ import { tx } from '../db/outbox.ts'
 import { errorMessage } from '../log.ts'
 import { housekeeping } from '../periodic.ts'
 import { backoffDelay, sleep } from '../retry.ts'
-import { childTraceparent, traceIdOf } from '../trace.ts'
+import { childTraceparent, inTrace, traceIdOf } from '../trace.ts'
 import { Wakeup } from '../wakeup.ts'
 import {
   type DeclaredKind,
@@ -188,7 +188,7 @@ export class JobRunner {
     if (this.running.has(id)) return
     const run: Running = { job, finished: Promise.resolve(), abandoned: false }
     this.running.set(id, run)
-    run.finished = this.attempt(run)
+    run.finished = inTrace(job.traceparent, () => this.attempt(run))
       .catch((err) => {
         // Writing the outcome failed (the database was busy past its timeout): the lease brings it back.
         this.log.error(
