@@ -9,6 +9,7 @@ import { definition as order } from '../../order/src/index.ts'
 import { sseReader } from '../../order/test/sse.ts'
 import { definition as product } from '../../product/src/index.ts'
 import { type RunningCaddy, startCaddy } from '../../scripts/caddy.ts'
+import { unpaidLampOrder } from './listener.ts'
 
 const freePort = () => {
   const s = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
@@ -158,28 +159,7 @@ describeCaddy('the gateway (Caddy) in front of services on their own ports', () 
     const sign = await devTokenSigner(tmp.dir)
     const admin = await sign('admin')
     const alice = await sign('user', { sub: crypto.randomUUID() })
-    const created = await call('/api/products', admin, {
-      method: 'POST',
-      body: {
-        name: 'Lamp',
-        description: 'A lamp',
-        price: { amount: 2500, currency: 'EUR' },
-        initialStock: 10,
-      },
-    })
-    expect(created.status).toBe(201)
-    const { id: productId } = (await created.json()) as { id: string }
-    const { id } = await waitFor(async () => {
-      const r = await call('/api/orders', alice, {
-        method: 'POST',
-        body: { lines: [{ productId, quantity: 1 }] },
-      })
-      return r.status === 202 ? ((await r.json()) as { id: string }) : null
-    }, 'the order service to know the lamp')
-    await waitFor(async () => {
-      const r = await call(`/api/orders/${id}`, alice)
-      return ((await r.json()) as { status: string }).status === 'unpaid'
-    }, 'inventory to reserve the order')
+    const id = await unpaidLampOrder(call, admin, alice)
 
     const abort = new AbortController()
     aborts.push(abort)

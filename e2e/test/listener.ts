@@ -50,30 +50,6 @@ export function listenerPerTest(services: AnyService[], env: Record<string, stri
     return { res, abort }
   }
 
-  /** A lamp in the catalogue (created by `admin`, 10 in stock) and `customer`'s order for one: its id. */
-  async function placeLampOrder(admin: string, customer: string): Promise<string> {
-    const created = await call('/api/products', admin, {
-      method: 'POST',
-      body: {
-        name: 'Lamp',
-        description: 'A lamp',
-        price: { amount: 2500, currency: 'EUR' },
-        initialStock: 10,
-      },
-    })
-    expect(created.status).toBe(201)
-    const { id: productId } = (await created.json()) as { id: string }
-    // The order service learns of the product over the bus: until then it is a 422.
-    const placed = await waitFor(async () => {
-      const r = await call('/api/orders', customer, {
-        method: 'POST',
-        body: { lines: [{ productId, quantity: 1 }] },
-      })
-      return r.status === 202 ? ((await r.json()) as { id: string }) : null
-    }, 'the order service to know the lamp')
-    return placed.id
-  }
-
   return {
     /** Stops the marketplace now (a test of stopping); the cleanup then has nothing to stop. */
     async stop() {
@@ -89,6 +65,43 @@ export function listenerPerTest(services: AnyService[], env: Record<string, stri
     },
     call,
     follow,
-    placeLampOrder,
+    placeLampOrder: (admin: string, customer: string) => placeLampOrder(call, admin, customer),
+    unpaidLampOrder: (admin: string, customer: string) => unpaidLampOrder(call, admin, customer),
   }
+}
+
+/** A client's call over a socket: to the embedded listener, or to the gateway. */
+export type SocketCall = (
+  path: string,
+  token: string | null,
+  init?: { method?: string; body?: unknown },
+) => Promise<Response>
+
+/** A lamp in the catalogue (created by `admin`, 10 in stock) and `customer`'s order for one: its id. */
+export async function placeLampOrder(call: SocketCall, admin: string, customer: string): Promise<string> {
+  const created = await call('/api/products', admin, {
+    method: 'POST',
+    body: { name: 'Lamp', description: 'A lamp', price: { amount: 2500, currency: 'EUR' }, initialStock: 10 },
+  })
+  expect(created.status).toBe(201)
+  const { id: productId } = (await created.json()) as { id: string }
+  // The order service learns of the product over the bus: until then it is a 422.
+  const placed = await waitFor(async () => {
+    const r = await call('/api/orders', customer, {
+      method: 'POST',
+      body: { lines: [{ productId, quantity: 1 }] },
+    })
+    return r.status === 202 ? ((await r.json()) as { id: string }) : null
+  }, 'the order service to know the lamp')
+  return placed.id
+}
+
+/** The same order, once inventory has reserved it (`unpaid`). */
+export async function unpaidLampOrder(call: SocketCall, admin: string, customer: string): Promise<string> {
+  const id = await placeLampOrder(call, admin, customer)
+  await waitFor(async () => {
+    const r = await call(`/api/orders/${id}`, customer)
+    return ((await r.json()) as { status: string }).status === 'unpaid'
+  }, 'inventory to reserve the order')
+  return id
 }

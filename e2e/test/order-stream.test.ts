@@ -24,19 +24,9 @@ async function people() {
 /** Opens the order's stream over the socket. */
 const follow = (token: string, orderId: string) => mart.follow(`/api/orders/${orderId}/stream`, token)
 
-/** A lamp in the catalogue and in stock, and an order for one that inventory has reserved. */
-async function unpaidOrder(admin: string, alice: string): Promise<string> {
-  const id = await mart.placeLampOrder(admin, alice)
-  await waitFor(async () => {
-    const r = await call(`/api/orders/${id}`, alice)
-    return ((await r.json()) as { status: string }).status === 'unpaid'
-  }, 'inventory to reserve the order')
-  return id
-}
-
 test('events leave as they happen through the embedded listener, and the stream ends after the last', async () => {
   const { admin, alice } = await people()
-  const id = await unpaidOrder(admin, alice)
+  const id = await mart.unpaidLampOrder(admin, alice)
   const { res } = await follow(alice, id)
   expect(res.status).toBe(200)
   expect(res.headers.get('content-type')).toBe('text/event-stream')
@@ -56,7 +46,7 @@ test('events leave as they happen through the embedded listener, and the stream 
 
 test('a client that disconnects frees its place; the marketplace stops with a stream open', async () => {
   const { admin, alice } = await people()
-  const id = await unpaidOrder(admin, alice)
+  const id = await mart.unpaidLampOrder(admin, alice)
   const open = []
   for (let i = 0; i < 5; i++) open.push(await follow(alice, id))
   expect(open.map((o) => o.res.status)).toEqual([200, 200, 200, 200, 200])
@@ -78,7 +68,7 @@ test('a client that disconnects frees its place; the marketplace stops with a st
 
 test('the listener gives a stream longer than its idle timeout, which would cut it between heartbeats', async () => {
   const { admin, alice } = await people()
-  const id = await unpaidOrder(admin, alice)
+  const id = await mart.unpaidLampOrder(admin, alice)
   const timeouts: number[] = []
   const listener = {
     requestIP: () => ({ address: '127.0.0.1', family: 'IPv4', port: 1 }),
