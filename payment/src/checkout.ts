@@ -23,7 +23,7 @@ import { and, eq, inArray } from 'drizzle-orm'
 import type { PaymentConfig } from './config.ts'
 import type * as schema from './db/schema.ts'
 import { payments } from './db/schema.ts'
-import { orderIn, type PricedLine } from './orders.ts'
+import { type OrderRow, orderIn, type PricedLine } from './orders.ts'
 import { type PaymentBook, type PaymentRow, RECONCILE_JOB } from './payments.ts'
 import {
   isTransient,
@@ -68,7 +68,7 @@ export class Checkout {
     const context = requestContext(trace)
     const first = tx(
       this.store,
-      (t): Paid | { create: PaymentRow } => {
+      (t): Paid | { create: PaymentRow; order: OrderRow } => {
         const now = Date.now()
         const order = orderIn(t.db, body.orderId)
         if (!order || order.userId !== user.id) throw notFound(NO_ORDER)
@@ -92,7 +92,7 @@ export class Checkout {
           // The same payment again, not a second session; a `creating` one is completed below.
           if (open.status !== 'creating')
             return this.answered(user, key, { replayed: false, status: 200, view: viewOf(open) })
-          return { create: open }
+          return { create: open, order }
         }
         if (order.state === 'paid') throw conflict('the order is paid already')
         if (order.state !== 'unpaid')
@@ -117,7 +117,7 @@ export class Checkout {
           })
           .returning()
           .get()
-        if (body.method === 'stripe') return { create: row }
+        if (body.method === 'stripe') return { create: row, order }
         t.publish(
           'payment.cod_selected',
           {
@@ -133,18 +133,17 @@ export class Checkout {
       context,
     )
     if (!('create' in first)) return first
-    return this.openSession(user, first.create, key, context)
+    return this.openSession(user, first.create, first.order, key, context)
   }
 
   /** Creates the Checkout Session for a `creating` payment, then records it: `pending`. */
   private async openSession(
     user: Principal,
     p: PaymentRow,
+    order: OrderRow,
     key: string | undefined,
     context: ReturnType<typeof requestContext>,
   ): Promise<Paid> {
-    const order = tx(this.store, (t) => orderIn(t.db, p.orderId))
-    if (!order) throw notFound(NO_ORDER)
     const now = Date.now()
     const expiresAt = sessionExpiry(order.expiresAt, now)
     const lines = JSON.parse(order.lines) as PricedLine[]
