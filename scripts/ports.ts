@@ -26,3 +26,6 @@ export function freePortPair(what: string): number {
   }
   throw new Error(`found no two free consecutive ports for ${what}`)
 }
+
+/** A plain TCP server on a free port: another process holding a port, as the launchers' tests need. */
+export const holdFreePort = () => Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })

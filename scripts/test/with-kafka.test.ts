@@ -5,24 +5,12 @@ import { describe, expect, test } from 'bun:test'
 import { existsSync } from 'node:fs'
 import { tempDir } from '@mart/shared/testing'
 import { Kafka, logLevel } from 'kafkajs'
+import { holdFreePort, inUse } from '../ports.ts'
 import { withKafka } from '../with-kafka.ts'
 
 const hasJava = Boolean(Bun.which('java') && Bun.which('mvn'))
 if (!hasJava && process.env.CI !== 'true')
   console.warn('\n!!! SKIPPED (no Java/Maven): the Kafka launcher tests\n')
-
-async function answers(port: number): Promise<boolean> {
-  try {
-    const socket = await Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {} } })
-    socket.end()
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** A plain TCP server on a free port: "another process" holding a port. */
-const squatter = () => Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
 
 describe.skipIf(!hasJava && process.env.CI !== 'true')('the Kafka of bun run test', () => {
   for (const [what, portFor] of [
@@ -30,7 +18,7 @@ describe.skipIf(!hasJava && process.env.CI !== 'true')('the Kafka of bun run tes
     ['the controller port', (taken: number) => taken - 1],
   ] as const) {
     test(`with ${what} taken by another process, it runs a broker of its own on free ports and stops it after`, async () => {
-      const other = squatter()
+      const other = holdFreePort()
       // The home `bun run kafka start` would use: no broker of ours runs there.
       const home = tempDir('mart-kafka-home-')
       const kafkaPort = portFor(other.port)
@@ -58,9 +46,9 @@ describe.skipIf(!hasJava && process.env.CI !== 'true')('the Kafka of bun run tes
           kafka.release()
         }
         // Stopped and cleaned up; the other process and the usual home untouched.
-        expect(await answers(Number(brokers.split(':')[1]))).toBe(false)
+        expect(inUse(Number(brokers.split(':')[1]))).toBe(false)
         expect(existsSync(ownHome as string)).toBe(false)
-        expect(await answers(other.port)).toBe(true)
+        expect(inUse(other.port)).toBe(true)
         expect(existsSync(`${home.dir}/broker.pid`)).toBe(false)
       } finally {
         other.stop(true)

@@ -3,6 +3,7 @@
 import { describe, expect, test } from 'bun:test'
 import { existsSync } from 'node:fs'
 import { tempDir } from '@mart/shared/testing'
+import { holdFreePort, inUse } from '../ports.ts'
 import { root } from '../services.ts'
 import { withStripeMock } from '../with-stripe-mock.ts'
 
@@ -13,26 +14,13 @@ const canRun =
 if (!canRun && process.env.CI !== 'true')
   console.warn('\n!!! SKIPPED (no Go): the stripe-mock launcher tests\n')
 
-async function answers(port: number): Promise<boolean> {
-  try {
-    const socket = await Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {} } })
-    socket.end()
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** A plain TCP server on a free port: "another process" holding a port. */
-const squatter = () => Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
-
 describe.skipIf(!canRun && process.env.CI !== 'true')('the stripe-mock of bun run test', () => {
   for (const [what, portFor] of [
     ['its HTTP port', (taken: number) => taken],
     ['its HTTPS port', (taken: number) => taken - 1],
   ] as const) {
     test(`with ${what} taken by another process, it runs one of its own on free ports and stops it after`, async () => {
-      const other = squatter()
+      const other = holdFreePort()
       // The home `bash scripts/stripe-mock.sh start` would use: no stripe-mock of ours runs there.
       const home = tempDir('mart-stripe-mock-home-')
       const mockPort = portFor(other.port)
@@ -59,9 +47,9 @@ describe.skipIf(!canRun && process.env.CI !== 'true')('the stripe-mock of bun ru
           mock.release()
         }
         // Stopped and cleaned up; the other process and the usual home untouched.
-        expect(await answers(Number(new URL(url).port))).toBe(false)
+        expect(inUse(Number(new URL(url).port))).toBe(false)
         expect(existsSync(ownHome as string)).toBe(false)
-        expect(await answers(other.port)).toBe(true)
+        expect(inUse(other.port)).toBe(true)
         expect(existsSync(`${home.dir}/stripe-mock.pid`)).toBe(false)
       } finally {
         other.stop(true)
