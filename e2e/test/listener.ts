@@ -3,6 +3,7 @@
 import { afterEach, beforeEach, expect } from 'bun:test'
 import { type Embedded, type ServiceDefinition, startEmbedded } from '@mart/shared'
 import { tempDir, testLogger, waitFor } from '@mart/shared/testing'
+import { sseReader } from '../../order/test/sse.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: each service has its own schema and config types
 type AnyService = ServiceDefinition<any, any>
@@ -104,4 +105,21 @@ export async function unpaidLampOrder(call: SocketCall, admin: string, customer:
     return ((await r.json()) as { status: string }).status === 'unpaid'
   }, 'inventory to reserve the order')
   return id
+}
+
+/**
+ * Reads an order's stream (of an unpaid order) while it is open, as a client through a listener
+ * or a proxy does: pending and unpaid arrive before anything ended the response; only then is the
+ * order cancelled (`cancel`), and its event comes on the same response, which then ends.
+ */
+export async function expectLiveOrderStream(res: Response, cancel: () => Promise<Response>): Promise<void> {
+  expect(res.status).toBe(200)
+  expect(res.headers.get('content-type')).toBe('text/event-stream')
+  const s = sseReader(res)
+  expect([await s.event(), await s.event()].map((e) => [e?.version, e?.view.status])).toEqual([
+    [1, 'pending'],
+    [2, 'unpaid'],
+  ])
+  expect((await cancel()).status).toBe(200)
+  expect((await s.rest()).map((e) => [e.version, e.view.status])).toEqual([[3, 'cancelled']])
 }
