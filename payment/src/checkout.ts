@@ -6,6 +6,7 @@
 import {
   claimIdempotencyKey,
   conflict,
+  errorMessage,
   type IdempotentAnswer,
   keepIdempotentAnswer,
   type Logger,
@@ -174,7 +175,7 @@ export class Checkout {
       }
       // Stripe's message names the parameter it refused: for the log, never for the client.
       this.log.error(
-        { paymentId: p.id, error, message: (err as Error).message },
+        { paymentId: p.id, error, message: errorMessage(err) },
         'Stripe refused the Checkout Session',
       )
       throw stripeUnavailable('Stripe refused to open a checkout for this order')

@@ -43,6 +43,26 @@ const redact = {
   censor: '[redacted]',
 }
 
+// Credentials a library may quote back in an error message (Stripe's 401 repeats the key it was
+// given): Stripe's secret, restricted and webhook keys, and any bearer or basic credential.
+const CREDENTIAL = /\b(Bearer|Basic) [A-Za-z0-9._~+/=-]+|\b((?:sk|rk)_(?:live|test)_|whsec_)[A-Za-z0-9_]+/g
+
+/** `text` with every credential in it masked, its kind kept ("sk_test_[redacted]", "Bearer [redacted]"). */
+export const withoutCredentials = (text: string): string =>
+  text.replace(CREDENTIAL, (_found, scheme?: string, kind?: string) =>
+    scheme ? `${scheme} [redacted]` : `${kind}[redacted]`,
+  )
+
+/** A log line's fields with credentials masked in every string (Errors are the err serializer's). */
+function scrubbed(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return withoutCredentials(value)
+  if (depth > 4 || value === null || typeof value !== 'object' || value instanceof Error) return value
+  if (Array.isArray(value)) return value.map((v) => scrubbed(v, depth + 1))
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(value)) out[k] = scrubbed(v, depth + 1)
+  return out
+}
+
 /** The service's root logger: JSON lines with `service` on each, or pretty lines in development. */
 export function createLogger(opts: LogOptions): Logger {
   const options = {
@@ -59,6 +79,16 @@ export function createLogger(opts: LogOptions): Logger {
     // pino's own `err` serializer writes the stack: ours writes the type and message only, for an
     // Error logged as it is and for what errorFields made.
     serializers: { err: (e: unknown) => (e instanceof Error ? errorFields(e).err : e) },
+    // The redaction list covers fields by name; a credential inside a message is masked here.
+    formatters: { log: (fields: Record<string, unknown>) => scrubbed(fields) as Record<string, unknown> },
+    hooks: {
+      logMethod(this: Logger, args: unknown[], method: (...a: unknown[]) => void) {
+        method.apply(
+          this,
+          args.map((a) => (typeof a === 'string' ? withoutCredentials(a) : a)),
+        )
+      },
+    },
   }
   if (opts.destination) return pino(options, opts.destination)
   // pino-pretty as a synchronous stream, not a worker-thread transport: no lost lines at exit.
@@ -69,7 +99,7 @@ export function createLogger(opts: LogOptions): Logger {
 
 /** An error's message alone, never its stack, cut to `max` characters: what may be stored or shown. */
 export const errorMessage = (err: unknown, max = 2000): string =>
-  (err instanceof Error ? err.message : String(err)).slice(0, max)
+  withoutCredentials(err instanceof Error ? err.message : String(err)).slice(0, max)
 
 /**
  * An error for a log line: its type and message. Never its stack: a stack names files, library
