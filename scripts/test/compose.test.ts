@@ -6,7 +6,7 @@ import { describe, expect, test } from 'bun:test'
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { GATEWAY_PORT, loadConfig, serviceNames, services } from '@mart/shared'
-import { tempDir } from '@mart/shared/testing'
+import { describeStripeMock, tempDir } from '@mart/shared/testing'
 import { entryOf, loadDefinitions, root } from '../services.ts'
 
 interface Service {
@@ -203,5 +203,14 @@ describe('Dockerfile', () => {
     }
     expect(dockerfile).toContain(`ARG BUN_IMAGE=oven/bun:${packageManager.replace('bun@', '')}-slim\n`)
     expect(dockerfile).toMatch(/\nUSER bun\n/)
+  })
+})
+
+describeStripeMock('.env.example against stripe-mock', (url) => {
+  test('its STRIPE_SECRET_KEY is one stripe-mock accepts (it refuses a key not shaped like a test key)', async () => {
+    const res = await fetch(`${url}/v1/customers`, {
+      headers: { authorization: `Bearer ${envExample.STRIPE_SECRET_KEY}` },
+    })
+    expect(res.status).toBe(200)
   })
 })
