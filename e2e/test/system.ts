@@ -87,7 +87,7 @@ export async function startSystem(opts: SystemOptions) {
     SMTP_PORT: String(smtp.port),
     SMTP_TLS: 'none',
     SMTP_FROM: 'Mart <shop@mart.test>',
-    STRIPE_SECRET_KEY: 'sk_test_mart_system',
+    STRIPE_SECRET_KEY: 'sk_test_martsystem',
     STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
     STRIPE_API_URL: opts.stripeMockUrl,
     ADMIN_USERNAME: ADMIN.username,
