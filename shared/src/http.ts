@@ -29,6 +29,8 @@ import { messageOf } from './value-errors.ts'
 export interface Readiness {
   (): boolean
   figures?: () => object
+  /** What keeps it from being ready now (the 503's detail), if it can say. */
+  why?: () => string | undefined
 }
 
 /** What `ready.figures()` answers, or nothing if it cannot (the database is closing): /ready never fails on it. */
@@ -321,7 +323,10 @@ export function createHttpApp(opts: HttpAppOptions) {
       ({ request }) =>
         opts.ready()
           ? { status: 'ready' as const, ...figuresOf(opts.ready) }
-          : fail(request, { ...problemOf('unavailable', 'not ready'), ...figuresOf(opts.ready) }),
+          : fail(request, {
+              ...problemOf('unavailable', opts.ready.why?.() ?? 'not ready'),
+              ...figuresOf(opts.ready),
+            }),
       { detail: { hide: true } },
     )
     // Served on the service's own listener only: the gateway and the embedded listener route /api/...

@@ -35,8 +35,12 @@ export interface ServiceRuntime<S extends Schema, C extends BaseConfig> {
   ready: ServiceReadiness
 }
 
-/** The backlog `/ready` shows: jobs due (or whose runner died) and dead, events not yet published. */
+/**
+ * What `/ready` shows beside its answer: whether the bus reaches its broker (an operator reading a
+ * 503 sees why), and the backlog: jobs due (or whose runner died) and dead, events not yet published.
+ */
 export interface ServiceFigures {
+  bus: 'connected' | 'away'
   jobs: { due: number; dead: number }
   outbox: { pending: number }
 }
@@ -141,9 +145,15 @@ export async function startService<S extends Schema, CS extends TObject>(
   let stopping = false
   const stopped = new AbortController()
   let subscription: Subscription | null = null
-  const ready: ServiceReadiness = Object.assign(() => !stopping && busSetUp && bus.isReady(), {
+  const busUp = () => busSetUp && bus.isReady()
+  const ready: ServiceReadiness = Object.assign(() => !stopping && busUp(), {
     // Asked by /ready, once the service is built.
-    figures: (): ServiceFigures => ({ jobs: runner.figures(), outbox: { pending: relay.pending() } }),
+    figures: (): ServiceFigures => ({
+      bus: busUp() ? 'connected' : 'away',
+      jobs: runner.figures(),
+      outbox: { pending: relay.pending() },
+    }),
+    why: () => (stopping ? 'stopping' : busUp() ? undefined : 'the bus is away'),
   })
   // Every service refuses the tokens the user service revokes, within one bus round trip.
   const revocations = new Revocations(store)

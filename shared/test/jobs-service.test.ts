@@ -70,7 +70,7 @@ describe('a service with jobs', () => {
     }
     expect(await ready()).toEqual({
       status: 200,
-      body: { status: 'ready', jobs: { due: 0, dead: 0 }, outbox: { pending: 0 } },
+      body: { status: 'ready', bus: 'connected', jobs: { due: 0, dead: 0 }, outbox: { pending: 0 } },
     })
     // A job of a kind the service no longer has: dead as soon as the runner sees it.
     const now = Date.now()
@@ -82,7 +82,7 @@ describe('a service with jobs', () => {
     await jobIn(h.svc.store, 'order.remind', 'o1', 'dead')
     expect(await ready()).toEqual({
       status: 200,
-      body: { status: 'ready', jobs: { due: 0, dead: 1 }, outbox: { pending: 0 } },
+      body: { status: 'ready', bus: 'connected', jobs: { due: 0, dead: 1 }, outbox: { pending: 0 } },
     })
   })
 })
@@ -95,7 +95,7 @@ test('the embedded /ready shows each service its figures', async () => {
     expect(await res.json()).toEqual({
       status: 'ready',
       notReady: [],
-      services: { order: { jobs: { due: 0, dead: 0 }, outbox: { pending: 0 } } },
+      services: { order: { bus: 'connected', jobs: { due: 0, dead: 0 }, outbox: { pending: 0 } } },
     })
   } finally {
     await mart.stop()

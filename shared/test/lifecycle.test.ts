@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { MemoryBus, openStore, outboxStatements, startEmbedded, startService } from '../src/index.ts'
-import { tempDir, testLogger, waitFor } from '../src/testing.ts'
+import { overrideBus, tempDir, testLogger, waitFor } from '../src/testing.ts'
 import { definition } from './fixtures/demo-service.ts'
 import { spawnStandalone } from './support/standalone.ts'
 
@@ -91,6 +91,45 @@ describe('declared consumers', () => {
     const service = await start(['product.created'])
     expect(service.ready()).toBe(true)
     await service.stop()
+  })
+})
+
+describe('readiness', () => {
+  let tmp: ReturnType<typeof tempDir>
+  beforeEach(() => {
+    tmp = tempDir()
+  })
+  afterEach(() => tmp.cleanup())
+
+  test('/ready answers 503 saying the bus is away while the bus cannot reach its broker, 200 once it can', async () => {
+    let reachable = true
+    const bus = overrideBus(new MemoryBus(), { isReady: () => reachable })
+    const service = await startService(definition, { env: { DATA_DIR: tmp.dir }, bus, log: testLogger() })
+    try {
+      const ready = async () => {
+        const res = await service.app.handle(new Request('http://service/ready'))
+        return { status: res.status, body: await res.json() }
+      }
+      expect(await ready()).toEqual({
+        status: 200,
+        body: { status: 'ready', bus: 'connected', jobs: { due: 0, dead: 0 }, outbox: { pending: 0 } },
+      })
+      reachable = false
+      expect(await ready()).toMatchObject({
+        status: 503,
+        body: {
+          type: 'urn:mart:problem:unavailable',
+          detail: 'the bus is away',
+          bus: 'away',
+          jobs: { due: 0, dead: 0 },
+          outbox: { pending: 0 },
+        },
+      })
+      reachable = true
+      expect((await ready()).status).toBe(200)
+    } finally {
+      await service.stop()
+    }
   })
 })
 
