@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { KafkaBus } from '../src/index.ts'
-import { describeKafka, tempDir, testLogger, waitFor } from '../src/testing.ts'
+import { capturedLogger, describeKafka, tempDir, testLogger, waitFor } from '../src/testing.ts'
 import { consumer, producer } from './support/harness.ts'
 
 // A broker of its own, so this suite can stop and restart it without disturbing the others.
@@ -59,6 +60,31 @@ describeKafka('kafka: the broker goes away and comes back', () => {
 
     await c.stop()
     await p.stop()
+    await bus.close()
+  }, 180_000)
+
+  test('a bus that only consumes says so when the broker hangs, long before its consumer gives up', async () => {
+    const captured = capturedLogger('listener')
+    const bus = new KafkaBus({ brokers: [`127.0.0.1:${PORT}`], clientId: 'listener', log: captured.log })
+    await bus.ensureTopics(['product.events', 'product.events.dlq'])
+    await bus.connect()
+    const c = await consumer(tmp.dir, bus, 'listener')
+    await waitFor(() => bus.isReady(), 'the bus ready')
+
+    // A broker that stops answering (a pause, a partition): the connections stay open, requests
+    // time out, and the consumer retries them for minutes before it crashes.
+    const pid = Number(readFileSync(join(tmp.dir, 'broker', 'broker.pid'), 'utf8'))
+    process.kill(pid, 'SIGSTOP')
+    try {
+      await waitFor(() => !bus.isReady(), 'the bus to report the broker gone', 60_000)
+      // Nothing was published (no failed publish told it), and the consumer had not given up.
+      expect(captured.lines().filter((l) => l.msg === 'consumer crashed')).toEqual([])
+    } finally {
+      process.kill(pid, 'SIGCONT')
+    }
+    await waitFor(() => bus.isReady(), 'the bus to report the broker back', 90_000)
+
+    await c.stop()
     await bus.close()
   }, 180_000)
 })

@@ -20,6 +20,12 @@ export interface KafkaBusOptions {
   /** Prepended to every topic name: isolates environments (or test runs) on one cluster. */
   topicPrefix?: string
   log: Logger
+  /**
+   * How often the bus asks the broker whether it is there (ms). A consumer alone says nothing for
+   * minutes when the broker hangs, and a publish only fails after its retries: readiness needs its
+   * own answer.
+   */
+  probeMs?: number
 }
 
 const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -29,11 +35,13 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 }
 
+const PROBE_TIMEOUT_MS = 5000
+
 /**
  * Kafka through kafkajs: an idempotent producer (acks=-1, one request in flight so retries keep
  * order), topics created up front, consumer groups whose offsets are committed only for messages
- * whose handler resolved, fetch settings tuned for a saga's latency, and reconnection when the broker
- * goes away and returns.
+ * whose handler resolved, fetch settings tuned for a saga's latency, reconnection when the broker
+ * goes away and returns, and a probe of the broker so that readiness says when it is away.
  */
 export class KafkaBus implements Bus {
   readonly transport = 'kafka' as const
@@ -49,6 +57,10 @@ export class KafkaBus implements Bus {
   private readonly prefix: string
   /** Connected on the first lag question (a metrics scrape) and kept: one connection, not one per scrape. */
   private admin: Promise<Admin> | null = null
+  /** Set while the last probe found no broker. */
+  private brokerAway = false
+  private probing: ReturnType<typeof setInterval> | null = null
+  private prober: Admin | null = null
 
   constructor(private readonly opts: KafkaBusOptions) {
     this.prefix = opts.topicPrefix ?? ''
@@ -114,6 +126,7 @@ export class KafkaBus implements Bus {
   }
 
   async connect(): Promise<void> {
+    this.startProbing()
     if (this.producerConnected) return
     this.connecting ??= this.producer.connect().finally(() => {
       this.connecting = null
@@ -224,7 +237,37 @@ export class KafkaBus implements Bus {
   }
 
   isReady(): boolean {
-    return this.producerConnected && !this.publishFailing && this.crashed.size === 0
+    return this.producerConnected && !this.publishFailing && !this.brokerAway && this.crashed.size === 0
+  }
+
+  /**
+   * A metadata request every probeMs, never retried and given PROBE_TIMEOUT_MS (a busy box can be
+   * slow to answer; that is not an outage): the broker is away while one fails, back once one succeeds.
+   */
+  private startProbing(): void {
+    if (this.probing) return
+    const every = this.opts.probeMs ?? 2000
+    const admin = this.kafka.admin({ retry: { retries: 0 } })
+    this.prober = admin
+    let asking = false
+    this.probing = setInterval(async () => {
+      if (asking) return
+      asking = true
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('the broker did not answer')), PROBE_TIMEOUT_MS)
+      })
+      try {
+        const cluster = await Promise.race([admin.connect().then(() => admin.describeCluster()), late])
+        this.brokerAway = cluster.brokers.length === 0
+      } catch {
+        this.brokerAway = true
+      } finally {
+        clearTimeout(timer)
+        asking = false
+      }
+    }, every)
+    this.probing.unref?.()
   }
 
   async lag(group: string, topics: string[]): Promise<PartitionLag[]> {
@@ -262,6 +305,10 @@ export class KafkaBus implements Bus {
   }
 
   async close(): Promise<void> {
+    if (this.probing) clearInterval(this.probing)
+    this.probing = null
+    await this.prober?.disconnect().catch(() => {})
+    this.prober = null
     const admin = this.admin
     this.admin = null
     if (admin) await admin.then((a) => a.disconnect()).catch(() => {})
