@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { Kafka, logLevel } from 'kafkajs'
+import { Kafka, KafkaJSNonRetriableError, logLevel } from 'kafkajs'
 import { dlqHeaders, KafkaBus, readDeadLetters } from '../src/index.ts'
 import { describeKafka, tempDir, testLogger, uniquePrefix, waitFor } from '../src/testing.ts'
 import { consumer, producer } from './support/harness.ts'
@@ -51,6 +51,29 @@ describeKafka('kafka: crashes, dead letters and redrive', (brokers) => {
     expect(again.applied().map((r) => r.id)).toEqual(['a', 'die', 'b'])
     expect(again.inboxRows()).toBe(3)
   })
+
+  test('a consumer kafkajs crashes for good (an error it does not restart on) is started again, and gets its message back', async () => {
+    const p = producer(tmp.dir, bus)
+    stops.push(p.stop)
+    const handled: string[] = []
+    let crashes = 1
+    const sub = await bus.subscribe({
+      group: 'given-up',
+      topics: ['product.events'],
+      handle: async (d) => {
+        // As kafkajs itself fails while a broker shuts down ("Failed to find group coordinator"):
+        // a non-retriable error, after which kafkajs leaves the consumer stopped.
+        if (crashes-- > 0) throw new KafkaJSNonRetriableError('Failed to find group coordinator')
+        handled.push(d.key)
+      },
+    })
+    stops.push(() => sub.close())
+    p.relay.start()
+    p.create('lamp', 'one-key')
+    await waitFor(() => handled.length > 0, 'the message handled by the consumer started again', 30_000)
+    expect(handled).toEqual(['one-key'])
+    await waitFor(() => bus.isReady(), 'the bus ready again')
+  }, 60_000)
 
   test('dead letters are listed with their error and, once redriven, applied exactly once', async () => {
     let broken = true

@@ -9,6 +9,8 @@ import {
   type ProducerBatch,
 } from 'kafkajs'
 import type { Logger } from 'pino'
+import { errorFields } from '../log.ts'
+import { backoffDelay, sleep } from '../retry.ts'
 import type { Bus, BusMessage, PartitionLag, SubscribeOptions, Subscription } from './types.ts'
 
 export interface KafkaBusOptions {
@@ -157,61 +159,121 @@ export class KafkaBus implements Bus {
   }
 
   async subscribe(opts: SubscribeOptions): Promise<Subscription> {
-    const consumer = this.kafka.consumer({
-      groupId: this.prefix + opts.group,
-      // kafkajs waits up to 5 s for a fetch to fill by default: far too slow for a saga.
-      maxWaitTimeInMs: 50,
-      minBytes: 1,
-      sessionTimeout: 10_000,
-      rebalanceTimeout: 20_000,
-      heartbeatInterval: 1000,
-      allowAutoTopicCreation: false,
-      retry: {
-        initialRetryTime: 100,
-        maxRetryTime: 5000,
-        retries: 10,
-        // After the retries, start over rather than leave the group dead: the broker may come back.
-        restartOnFailure: async () => true,
-      },
-    })
-    this.consumers.add(consumer)
-    const joined = new Promise<void>((resolve) =>
-      consumer.on(consumer.events.GROUP_JOIN, () => {
-        this.crashed.delete(opts.group)
-        resolve()
-      }),
-    )
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.crashed.add(opts.group)
-      this.opts.log.warn(
-        { group: opts.group, error: payload.error?.message, restart: payload.restart },
-        'consumer crashed',
+    let closed = false
+    const stopped = new AbortController()
+    let current: Consumer | null = null
+    let replacing = false
+
+    /** A consumer of the group, connected, subscribed and running; `joined` once it is in the group. */
+    const begin = async () => {
+      const consumer = this.kafka.consumer({
+        groupId: this.prefix + opts.group,
+        // kafkajs waits up to 5 s for a fetch to fill by default: far too slow for a saga.
+        maxWaitTimeInMs: 50,
+        minBytes: 1,
+        sessionTimeout: 10_000,
+        rebalanceTimeout: 20_000,
+        heartbeatInterval: 1000,
+        allowAutoTopicCreation: false,
+        retry: {
+          initialRetryTime: 100,
+          maxRetryTime: 5000,
+          retries: 10,
+          // After the retries, start over rather than leave the group dead: the broker may come back.
+          restartOnFailure: async () => true,
+        },
+      })
+      this.consumers.add(consumer)
+      current = consumer
+      const joined = new Promise<void>((resolve) =>
+        consumer.on(consumer.events.GROUP_JOIN, () => {
+          this.crashed.delete(opts.group)
+          resolve()
+        }),
       )
-    })
-    await consumer.connect()
-    await consumer.subscribe({ topics: opts.topics.map(this.physical), fromBeginning: true })
-    await consumer.run({
-      // Offsets of handled messages are committed in the background; one that was not handled is
-      // never committed, so it comes back after a crash and the inbox absorbs the repeat.
-      autoCommit: true,
-      autoCommitInterval: 200,
-      partitionsConsumedConcurrently: this.opts.partitions ?? 3,
-      eachMessage: async ({ topic, partition, message, heartbeat }) => {
-        const headers: Record<string, string> = {}
-        for (const [k, v] of Object.entries(message.headers ?? {})) {
-          if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0]) : String(v)
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        this.crashed.add(opts.group)
+        this.opts.log.warn(
+          { group: opts.group, error: payload.error?.message, restart: payload.restart },
+          'consumer crashed',
+        )
+        // kafkajs restarts a consumer after most crashes, but not after an error it deems final
+        // (no group coordinator while the broker shuts down, say): that one stays stopped for good,
+        // and the service would never consume again. A new consumer takes its place.
+        if (!payload.restart && !closed && !replacing) {
+          replacing = true
+          void replace(consumer).finally(() => {
+            replacing = false
+          })
         }
-        await opts.handle({
-          topic: this.logical(topic),
-          key: message.key?.toString() ?? '',
-          value: message.value?.toString() ?? '',
-          headers,
-          partition,
-          offset: message.offset,
-          heartbeat,
+      })
+      try {
+        await consumer.connect()
+        await consumer.subscribe({ topics: opts.topics.map(this.physical), fromBeginning: true })
+        await consumer.run({
+          // Offsets of handled messages are committed in the background; one that was not handled is
+          // never committed, so it comes back after a crash and the inbox absorbs the repeat.
+          autoCommit: true,
+          autoCommitInterval: 200,
+          partitionsConsumedConcurrently: this.opts.partitions ?? 3,
+          eachMessage: async ({ topic, partition, message, heartbeat }) => {
+            const headers: Record<string, string> = {}
+            for (const [k, v] of Object.entries(message.headers ?? {})) {
+              if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0]) : String(v)
+            }
+            await opts.handle({
+              topic: this.logical(topic),
+              key: message.key?.toString() ?? '',
+              value: message.value?.toString() ?? '',
+              headers,
+              partition,
+              offset: message.offset,
+              heartbeat,
+            })
+          },
         })
-      },
-    })
+      } catch (err) {
+        this.consumers.delete(consumer)
+        await consumer.disconnect().catch(() => {})
+        throw err
+      }
+      return { consumer, joined }
+    }
+
+    /** Starts a new consumer in place of `dead`, retrying while the broker is away. */
+    const replace = async (dead: Consumer) => {
+      this.consumers.delete(dead)
+      await dead.disconnect().catch(() => {})
+      for (let attempt = 1; !closed; attempt++) {
+        try {
+          const { consumer } = await begin()
+          if (closed) {
+            this.consumers.delete(consumer)
+            await consumer.disconnect()
+          }
+          return
+        } catch (err) {
+          const delay = backoffDelay(attempt, { initialMs: 500, maxMs: 10_000 })
+          this.opts.log.warn(
+            { group: opts.group, attempt, retryInMs: delay, ...errorFields(err) },
+            'consumer not started again yet',
+          )
+          await sleep(delay, stopped.signal)
+        }
+      }
+    }
+
+    const close = async () => {
+      closed = true
+      stopped.abort()
+      const consumer = current
+      if (consumer) {
+        this.consumers.delete(consumer)
+        await consumer.disconnect()
+      }
+    }
+
+    const { joined } = await begin()
     let timer: ReturnType<typeof setTimeout> | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -222,18 +284,12 @@ export class KafkaBus implements Bus {
     try {
       await Promise.race([joined, timeout])
     } catch (err) {
-      this.consumers.delete(consumer)
-      await consumer.disconnect()
+      await close()
       throw err
     } finally {
       clearTimeout(timer)
     }
-    return {
-      close: async () => {
-        this.consumers.delete(consumer)
-        await consumer.disconnect()
-      },
-    }
+    return { close }
   }
 
   isReady(): boolean {
