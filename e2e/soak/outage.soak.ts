@@ -362,16 +362,17 @@ describeKafka('broker outage', () =>
           registeredDuring.every((p) => sys.smtp.inbox.some((m) => m.to.includes(p.email))),
         )
         await stage('products created during the outage orderable', () => createdDuring.every(orderable))
-        if (behind) {
-          // Kept for a post-mortem: the system's directory goes with it.
+        if (behind || process.env.MART_KEEP_LOGS) {
+          // Kept for a post-mortem (MART_KEEP_LOGS=1 keeps them after a pass too): the system's directory goes with it.
           const kept = mkdtempSync(join(tmpdir(), 'mart-outage-logs-'))
           cpSync(join(sys.dir, 'logs'), kept, { recursive: true })
+          cpSync(join(tmp.dir, 'broker', 'broker.log'), join(kept, 'broker.log'))
           const stuck: string[] = []
           for (const o of placed) {
             const status = await statusOf(o.id)
             if (status === 'pending') stuck.push(o.number)
           }
-          console.log(`behind: logs kept in ${kept}; orders still pending: ${stuck.join(' ') || 'none'}`)
+          console.log(`logs kept in ${kept}; orders still pending: ${stuck.join(' ') || 'none'}`)
           for (const a of await Promise.all(serviceNames.map(askReady)))
             console.log(`  ${a.name} /ready ${a.status} ${JSON.stringify(a.body)}`)
         }
