@@ -125,6 +125,9 @@ export async function startSystem(opts: SystemOptions) {
   })
 
   const children = new Map<ServiceName, Child>()
+  // A process ended by a signal (kill -9) has a signalCode and no exitCode.
+  const running = (child: Child | undefined) =>
+    child !== undefined && child.exitCode === null && child.signalCode === null
   const urlOf = (name: ServiceName) => `http://127.0.0.1:${ports[name]}`
   const logOf = (name: ServiceName) => join(logDir, `${name}.log`)
 
@@ -138,7 +141,7 @@ export async function startSystem(opts: SystemOptions) {
 
   /** Starts `name` (its port and database as before) and waits until it is ready. */
   const start = async (name: ServiceName, extra: Record<string, string> = {}) => {
-    if (children.get(name)?.exitCode === null) throw new Error(`${name} is running`)
+    if (running(children.get(name))) throw new Error(`${name} is running`)
     const log = openSync(logOf(name), 'a')
     const child = Bun.spawn(['bun', entryOf(name)], {
       env: { ...env, ...extra, PORT: String(ports[name]) },
@@ -149,9 +152,11 @@ export async function startSystem(opts: SystemOptions) {
     children.set(name, child)
     await waitFor(
       async () => {
-        if (child.exitCode !== null) {
+        if (!running(child)) {
           const tail = readFileSync(logOf(name), 'utf8').trim().split('\n').slice(-5).join('\n')
-          throw new Error(`${name} exited with ${child.exitCode} while starting:\n${tail}`)
+          throw new Error(
+            `${name} exited with ${child.exitCode ?? child.signalCode} while starting:\n${tail}`,
+          )
         }
         return isReady(name)
       },
@@ -171,7 +176,7 @@ export async function startSystem(opts: SystemOptions) {
   /** SIGTERM, as an operator stops it: in-flight work finishes. */
   const stop = async (name: ServiceName) => {
     const child = children.get(name)
-    if (!child || child.exitCode !== null) return
+    if (!child || !running(child)) return
     child.kill('SIGTERM')
     await child.exited
   }
