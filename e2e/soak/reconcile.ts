@@ -23,11 +23,12 @@ export interface Planned {
   failed?: string
 }
 
-export type Fate = 'stripe' | 'cod' | 'cod-shipped' | 'cancel' | 'unpaid'
+export type Fate = 'stripe' | 'refunded' | 'cod' | 'cod-shipped' | 'cancel' | 'unpaid'
 
 /** The state an order of each fate ends in once inventory held it. */
 const intended: Record<Fate, { status: string; payment: string }> = {
   stripe: { status: 'paid', payment: 'paid' },
+  refunded: { status: 'cancelled', payment: 'refunded' },
   cod: { status: 'confirmed', payment: 'pending' },
   'cod-shipped': { status: 'shipped', payment: 'pending' },
   cancel: { status: 'cancelled', payment: 'none' },
@@ -166,8 +167,8 @@ export async function reconcile(
     }
   }
 
-  // Payments: at most one succeeded per order, by the events and by the payment service; no refund,
-  // since nothing here gives a cause for one (no admin cancels a paid order, nobody pays twice).
+  // Payments: one succeeded per order paid by card, none for the others, by the events and by the
+  // payment service; a refund only where an admin cancelled a paid order (its cause), once.
   const payments: { id: string; orderId: string; status: string; method: string }[] = []
   for (let cursor: string | null = ''; cursor !== null; ) {
     const page = await get(`/api/payments?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
@@ -176,22 +177,29 @@ export async function reconcile(
   }
   for (const p of opts.plans.filter((x) => x.id)) {
     const id = p.id as string
-    const succeeded = new Set(
-      (ofOrder.get(id) ?? []).filter((e) => e.type === 'payment.succeeded').map((e) => e.data.paymentId),
-    )
+    const evs = ofOrder.get(id) ?? []
+    const succeeded = new Set(evs.filter((e) => e.type === 'payment.succeeded').map((e) => e.data.paymentId))
+    const refunded = evs.filter((e) => e.type === 'payment.refunded')
     const rows = payments.filter((x) => x.orderId === id)
-    const rowsSucceeded = rows.filter((x) => x.status === 'succeeded')
-    const wanted = statuses.get(id) === 'paid' ? 1 : 0
-    if (succeeded.size !== wanted || rowsSucceeded.length !== wanted) {
+    const byCard = p.reached === 'unpaid' && (p.fate === 'stripe' || p.fate === 'refunded')
+    const wantRefund = p.reached === 'unpaid' && p.fate === 'refunded'
+    const rowStatus = byCard ? (wantRefund ? 'refunded' : 'succeeded') : undefined
+    if (
+      succeeded.size !== (byCard ? 1 : 0) ||
+      rows.filter((x) => x.status === rowStatus).length !== (byCard ? 1 : 0)
+    ) {
       problems.push(
-        `order ${id} (${statuses.get(id)}): ${succeeded.size} payments succeeded by the events, ${rowsSucceeded.length} by GET /api/payments; expected ${wanted}`,
+        `order ${id} (${p.fate}): ${succeeded.size} payments succeeded by the events, GET /api/payments says ${rows.map((x) => x.status)}`,
       )
     }
     if (rows.length > 1) problems.push(`order ${id}: ${rows.length} payments (${rows.map((x) => x.status)})`)
+    if (
+      refunded.length !== (wantRefund ? 1 : 0) ||
+      refunded.some((e) => e.data.reason !== 'order_cancelled')
+    ) {
+      problems.push(`order ${id} (${p.fate}): refunds ${JSON.stringify(refunded.map((e) => e.data.reason))}`)
+    }
   }
-  const refunds = events.filter((e) => e.type === 'payment.refunded')
-  if (refunds.length > 0) problems.push(`${refunds.length} refunds without a cause`)
-  for (const x of payments.filter((x) => x.status === 'refunded')) problems.push(`payment ${x.id} refunded`)
 
   // Emails. Every email's Message-ID is derived from (event id, notice, address), so the events
   // imply exactly which Message-IDs must reach the SMTP server: each notice of the catalogue whose
