@@ -340,9 +340,7 @@ function crashSuite(brokers: string[], stripeMockUrl: string) {
       const system = sys
       const client = retryingClient(system)
       const { admin, stock, customers } = await prepare(system, client)
-      console.log(
-        `crash ${victim}: system up and shop ready in ${((Date.now() - began) / 1000).toFixed(1)} s`,
-      )
+      const setupMs = Date.now() - began
       const plans = plan(1000 + n, [...stock.keys()])
 
       let accepted = 0
@@ -388,7 +386,7 @@ function crashSuite(brokers: string[], stripeMockUrl: string) {
       const result = await reconcile(system, client, { adminToken: admin, plans, stock, emailRepeatsAllowed })
       const f = result.figures
       console.log(
-        `crash ${victim}: ${((Date.now() - began) / 1000).toFixed(1)} s in all (traffic ${(trafficMs / 1000).toFixed(1)} s, ` +
+        `crash ${victim}: ${((Date.now() - began) / 1000).toFixed(1)} s in all (setup ${(setupMs / 1000).toFixed(1)} s, traffic ${(trafficMs / 1000).toFixed(1)} s, ` +
           `down ${(downMs / 1000).toFixed(1)} s incl. restart, settling ${(settleMs / 1000).toFixed(1)} s); ` +
           `orders ${JSON.stringify(f.orders)}; client retries ${JSON.stringify(client.retries())}; ` +
           `events republished ${f.republished}; emails ${f.emails} (${f.distinctEmails} Message-IDs, ${f.repeats} repeated); ` +

@@ -105,6 +105,12 @@ export async function reconcile(
     ofOrder.set(orderId, [...(ofOrder.get(orderId) ?? []), e])
   }
 
+  // One order per request: a retried POST with its Idempotency-Key made no second order.
+  const ours = new Set(opts.plans.map((p) => p.id))
+  for (const e of events.filter((x) => x.type === 'order.placed' && !ours.has(x.data.orderId))) {
+    problems.push(`order ${e.data.orderId} (${e.data.number}) was placed, but no client was told of it`)
+  }
+
   // Orders: the status and payment field the service answers are what the events say, and what the
   // client meant (unless inventory rejected the order, which the scarce products make happen).
   const statuses = new Map<string, string>()
