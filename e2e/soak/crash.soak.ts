@@ -389,7 +389,7 @@ function crashSuite(brokers: string[], stripeMockUrl: string) {
         `crash ${victim}: ${((Date.now() - began) / 1000).toFixed(1)} s in all (setup ${(setupMs / 1000).toFixed(1)} s, traffic ${(trafficMs / 1000).toFixed(1)} s, ` +
           `down ${(downMs / 1000).toFixed(1)} s incl. restart, settling ${(settleMs / 1000).toFixed(1)} s); ` +
           `orders ${JSON.stringify(f.orders)}; client retries ${JSON.stringify(client.retries())}; ` +
-          `events republished ${f.republished}; emails ${f.emails} (${f.distinctEmails} Message-IDs, ${f.repeats} repeated); ` +
+          `events republished ${f.republished}; emails ${f.emails} (${f.distinctEmails} Message-IDs, ${f.repeats} repeated), in-app ${f.inApp}; ` +
           `problems ${result.problems.length}`,
       )
       for (const p of result.problems.slice(0, 40)) console.log(`  ${victim}: ${p}`)

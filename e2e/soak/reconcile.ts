@@ -66,6 +66,7 @@ export interface Reconciled {
     republished: number
     emails: number
     distinctEmails: number
+    inApp: number
     /** Message-IDs the SMTP server took more than once. */
     repeats: number
   }
@@ -273,6 +274,28 @@ export async function reconcile(
   if (ledgerIds.size !== ledger.length) problems.push('the delivery ledger has one Message-ID twice')
   for (const id of expected.keys()) if (!ledgerIds.has(id)) problems.push(`email ${id} is not in the ledger`)
 
+  // In-app: one notification per (event, notice, person), as for email: every recipient here is a
+  // user with email on, so the count is the expected emails', and no title twice for one person
+  // (titles name the order; low-stock left out as above).
+  const inApp: { userId: string; notice: string; title: string }[] = []
+  for (let cursor: string | null = ''; cursor !== null; ) {
+    const page = await get(
+      `/api/notifications?all=true&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    )
+    inApp.push(...page.items)
+    cursor = page.nextCursor
+  }
+  const ownNotices = inApp.filter((n) => n.notice !== 'announcement')
+  if (ownNotices.length !== expected.size) {
+    problems.push(`${ownNotices.length} in-app notifications, the events imply ${expected.size}`)
+  }
+  const titles = new Map<string, number>()
+  for (const n of ownNotices.filter((x) => x.notice !== 'admin-low-stock')) {
+    const key = `${n.userId}|${n.notice}|${n.title}`
+    titles.set(key, (titles.get(key) ?? 0) + 1)
+  }
+  for (const [key, n] of titles) if (n > 1) problems.push(`in-app ${key}: ${n} times`)
+
   // Nothing dead-lettered, no dead job anywhere.
   for (const d of sys.deadLetters()) {
     problems.push(`dead letter on ${d.topic}: ${JSON.stringify(d.headers)}`)
@@ -289,6 +312,7 @@ export async function reconcile(
       republished,
       emails: inbox.length,
       distinctEmails: copies.size,
+      inApp: inApp.length,
       repeats: repeated.length,
     },
   }
