@@ -66,9 +66,14 @@ export async function startSmtp(opts: { username?: string; password?: string; po
         for (let i = held.length - 1; i >= 0; i--) if (held[i]?.session === session.id) held.splice(i, 1)
       },
     })
+  // A sender killed in the middle of a session resets its connection, and smtp-server emits that
+  // as an 'error' on the server: a real server logs it and goes on serving; unheard, it would end
+  // the test process. Kept, so a test can see how many there were.
+  const errors: Error[] = []
   const listen = () =>
     new Promise<void>((resolve) => {
       server = make()
+      server.on('error', (err) => errors.push(err))
       server.listen(port, '127.0.0.1', () => {
         port = (server.server.address() as AddressInfo).port
         resolve()
@@ -84,6 +89,8 @@ export async function startSmtp(opts: { username?: string; password?: string; po
   await listen()
   return {
     inbox,
+    /** The connection errors the server saw (a sender that died mid-session). */
+    errors,
     get port() {
       return port
     },
