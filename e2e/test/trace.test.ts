@@ -82,10 +82,14 @@ test('the traceparent of POST /api/orders reaches every event of the order and t
       expect({ service, traceId: line.traceId }).toEqual({ service, traceId: TRACE_ID })
   }
 
-  const access = logs.order
-    ?.lines()
-    .find((l) => l.msg === 'request' && l.method === 'POST' && l.path === '/api/orders')
-  expect(access?.traceId).toBe(TRACE_ID)
+  // The access line is written after the response went out (Elysia's afterResponse, on a later turn
+  // of the event loop): wait for it rather than expect it already there.
+  const access = await waitFor(
+    () =>
+      logs.order?.lines().find((l) => l.msg === 'request' && l.method === 'POST' && l.path === '/api/orders'),
+    'the access line of POST /api/orders',
+  )
+  expect(access.traceId).toBe(TRACE_ID)
 }, 60_000)
 
 test('the expiry job runs in the trace that placed the order: order.expired and its log lines carry it', async () => {
