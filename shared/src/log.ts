@@ -45,7 +45,10 @@ const redact = {
 
 // Credentials a library may quote back in an error message (Stripe's 401 repeats the key it was
 // given): Stripe's secret, restricted and webhook keys, and any bearer or basic credential.
-const CREDENTIAL = /\b(Bearer|Basic) [A-Za-z0-9._~+/=-]+|\b((?:sk|rk)_(?:live|test)_|whsec_)[A-Za-z0-9_]+/g
+// A scheme's credential is 8 or more token characters, not all lower-case letters: "Basic
+// authentication" and "Bearer realm=..." are prose, not credentials.
+const CREDENTIAL =
+  /\b(Bearer|Basic) (?=[a-z-]*[A-Z0-9._~+/=])[A-Za-z0-9._~+/=-]{8,}|\b((?:sk|rk)_(?:live|test)_|whsec_)[A-Za-z0-9_]+/g
 
 /** `text` with every credential in it masked, its kind kept ("sk_test_[redacted]", "Bearer [redacted]"). */
 export const withoutCredentials = (text: string): string =>

@@ -29,6 +29,10 @@ test('a credential quoted in a message (Stripe echoes the key it was given) is m
     expect(text).not.toContain(credential)
   expect(text).toContain('rk_live_[redacted]')
   expect(lines()).toHaveLength(4)
+  // Prose that names a scheme is left as it is.
+  expect(errorMessage(new Error('Basic authentication is required (Bearer realm="mart")'))).toBe(
+    'Basic authentication is required (Bearer realm="mart")',
+  )
   expect(errorMessage(stripe)).toBe(
     "Invalid API Key. Authorization was 'Bearer [redacted]' (webhook whsec_[redacted], restricted rk_live_[redacted])",
   )
