@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   type CryptoKey,
@@ -92,19 +92,30 @@ export async function ensureDevKeys(dataDir: string): Promise<{ privateKey: stri
     const { privateKey } = await generateKeyPair(JWT_ALG, { crv: 'Ed25519', extractable: true })
     const jwk = await exportJWK(privateKey)
     const { d: _d, ...pub } = jwk
-    // Written under a temporary name and renamed: a concurrent start never reads half a key.
-    writeFileSync(`${privFile}.tmp`, JSON.stringify({ ...jwk, kid: await calculateJwkThumbprint(pub) }), {
-      mode: 0o600,
-    })
-    chmodSync(`${privFile}.tmp`, 0o600)
-    renameSync(`${privFile}.tmp`, privFile)
+    // Several services may start at once on a fresh DATA_DIR (the distributed `bun run dev`): each
+    // writes its key under a name of its own, and a hard link claims the real name only if no other
+    // process got there first (link fails on an existing name, where rename would overwrite). The
+    // first key wins; the others read it. Nobody ever reads half a file.
+    const mine = `${privFile}.${process.pid}.${crypto.randomUUID()}.tmp`
+    writeFileSync(mine, JSON.stringify({ ...jwk, kid: await calculateJwkThumbprint(pub) }), { mode: 0o600 })
+    chmodSync(mine, 0o600)
+    try {
+      linkSync(mine, privFile)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    } finally {
+      unlinkSync(mine)
+    }
   }
-  if (!existsSync(pubFile)) {
-    const { d: _d, ...pub } = JSON.parse(readFileSync(privFile, 'utf8')) as JWK
+  // Always from the private key that won, so it can never name another one.
+  const { d: _d, ...pub } = JSON.parse(readFileSync(privFile, 'utf8')) as JWK
+  const publicJwks = JSON.stringify({ keys: [pub] })
+  if (!existsSync(pubFile) || readFileSync(pubFile, 'utf8') !== publicJwks) {
     // Public, but nothing under DATA_DIR is anyone else's to read.
-    writeFileSync(`${pubFile}.tmp`, JSON.stringify({ keys: [pub] }), { mode: 0o600 })
-    chmodSync(`${pubFile}.tmp`, 0o600)
-    renameSync(`${pubFile}.tmp`, pubFile)
+    const mine = `${pubFile}.${process.pid}.${crypto.randomUUID()}.tmp`
+    writeFileSync(mine, publicJwks, { mode: 0o600 })
+    chmodSync(mine, 0o600)
+    renameSync(mine, pubFile)
   }
   return { privateKey: `@${privFile}`, publicKeys: `@${pubFile}` }
 }

@@ -72,3 +72,36 @@ describe('keys', () => {
     expect(keys.byKid.has(signing.kid)).toBe(true)
   })
 })
+
+test('six processes starting at once on a fresh DATA_DIR agree on one development key pair', async () => {
+  // The distributed `bun run dev` starts six services at once: each makes the keys if they are
+  // not there. Several rounds, since a race does not lose every time.
+  for (let round = 0; round < 5; round++) {
+    const tmp = tempDir('mart-devkeys-')
+    try {
+      const children = Array.from({ length: 6 }, () =>
+        Bun.spawn(['bun', join(import.meta.dir, 'fixtures', 'dev-keys.ts'), tmp.dir], {
+          stdin: 'pipe',
+          stdout: 'pipe',
+          stderr: 'inherit',
+        }),
+      )
+      await Bun.sleep(300) // every child loaded and waiting
+      for (const c of children) {
+        c.stdin.write('go\n')
+        c.stdin.end()
+      }
+      const said = await Promise.all(
+        children.map(
+          async (c) =>
+            JSON.parse(await new Response(c.stdout).text()) as { kid: string; publicKids: string[] },
+        ),
+      )
+      const kids = new Set(said.map((s) => s.kid))
+      expect(kids.size).toBe(1)
+      for (const s of said) expect(s.publicKids).toEqual([s.kid])
+    } finally {
+      tmp.cleanup()
+    }
+  }
+}, 60_000)
