@@ -119,8 +119,9 @@ export async function placeAndFollow(ctx: OrderContext, rec: Recorder, i: number
       body: { orderId: id, method: pay },
       signal: abort.signal,
     })
-    // 409 until the payment service has heard the order awaits payment (one more bus hop).
-    while (p.status === 409) {
+    // 404, then 409, until the payment service has heard the order awaits payment (one more bus
+    // hop after the order service's `unpaid`): a client tries again, as the journey test does.
+    while (p.status === 409 || p.status === 404) {
       await Bun.sleep(5)
       p = await ctx.call('POST', '/api/payments', {
         token: customer.token,
