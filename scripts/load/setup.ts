@@ -69,7 +69,7 @@ export async function prepare(
     })
     return { id: body.id as string, name, initialStock: STOCK }
   })
-  const customers = await inBatches(opts.customers, 4, async (i) => {
+  const customers = await inBatches(opts.customers, 8, async (i) => {
     const username = `load${runId}c${i}`
     const body = await expectStatus(201, call, 'POST', '/api/auth/register', {
       body: { username, email: `${username}@mart.test`, password: PASSWORD },

@@ -24,6 +24,8 @@ export interface Target {
   pid?: number
   /** Where the server's own output went. */
   logFile?: string
+  /** Each service's own address (distributed, started here): /ready, /metrics. */
+  services?: Record<string, string>
   stop(): Promise<void>
 }
 
@@ -71,6 +73,7 @@ export async function startTarget(o: StartOptions): Promise<Target> {
   }
   let kafka: Target['kafka']
   const direct: number[] = []
+  const services: Record<string, string> = {}
   if (o.mode === 'distributed') {
     if (!o.brokers) throw new Error('--start distributed needs KAFKA_BROKERS (host:port)')
     kafka = {
@@ -84,6 +87,7 @@ export async function startTarget(o: StartOptions): Promise<Target> {
     for (const name of serviceNames) {
       const p = freePort()
       direct.push(p)
+      services[name] = `http://127.0.0.1:${p}`
       env[`${name.toUpperCase()}_PORT`] = String(p)
     }
   } else {
@@ -113,7 +117,7 @@ export async function startTarget(o: StartOptions): Promise<Target> {
       for (const p of direct) if (!(await answers(`http://127.0.0.1:${p}/ready`))) return false
       return answers(`${url}/health`)
     }
-    await until(`Mart (${o.mode}) to be ready`, ready)
+    await until(`Mart (${o.mode}) to be ready`, ready, 120_000)
   } catch (err) {
     await stop()
     throw err
@@ -128,6 +132,7 @@ export async function startTarget(o: StartOptions): Promise<Target> {
     webhookSecret: o.stripeMockUrl ? WEBHOOK_SECRET : undefined,
     pid: child.pid,
     logFile,
+    services: o.mode === 'distributed' ? services : undefined,
     stop,
   }
 }
