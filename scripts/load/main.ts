@@ -14,7 +14,7 @@ import { check } from './check.ts'
 import { client } from './client.ts'
 import { isGood, lastGood, nextRate, type Step } from './find-max.ts'
 import { firstOrder, type OrderContext, type Pay, type Placed } from './orders.ts'
-import { errorsText, fixed, machine, machineText, metricsTable } from './report.ts'
+import { errorsText, fixed, machine, machineText, metricsTable, notesText } from './report.ts'
 import { runStep, type StepResult } from './run.ts'
 import * as scenarios from './scenarios.ts'
 import { prepare } from './setup.ts'
@@ -220,6 +220,7 @@ try {
       )
       console.log(metricsTable(r.metrics, r.headline))
       console.log(`\n${errorsText(r.errors)}`)
+      if (Object.keys(r.notes).length) console.log(notesText(r.notes))
     }
     console.log(`\n${machineText(m)}`)
     console.log(`settings: ${JSON.stringify(settings)}`)

@@ -61,12 +61,34 @@ export function basket(i: number, products: Product[]) {
   ]
 }
 
-/** Reads `res`'s events until the order is `status`; throws if it ends otherwise or the stream does. */
-async function reach(events: ReturnType<typeof sseReader>, status: string): Promise<void> {
+/** How often an order is read when its stream was refused. */
+export const POLL_MS = 10
+
+/** The order's states as the client sees them: its event stream, or reading it again and again. */
+type Follower = { next(): Promise<string | null> }
+
+function streamed(events: ReturnType<typeof sseReader>): Follower {
+  return { next: async () => ((await events.event())?.view.status as string | undefined) ?? null }
+}
+
+function polled(ctx: OrderContext, id: string, token: string, signal: AbortSignal): Follower {
+  let first = true
+  return {
+    async next() {
+      if (!first) await Bun.sleep(POLL_MS)
+      first = false
+      const r = await ctx.call('GET', `/api/orders/${id}`, { token, signal })
+      if (r.status !== 200) throw new Error(`GET /api/orders/:id ${r.status}`)
+      return r.body.status as string
+    },
+  }
+}
+
+/** Follows the order until it is `status`; throws if it ends otherwise or the stream does. */
+async function reach(follower: Follower, status: string): Promise<void> {
   for (;;) {
-    const e = await events.event()
-    if (!e) throw new Error(`stream ended before ${status}`)
-    const now = e.view.status as string
+    const now = await follower.next()
+    if (now === null) throw new Error(`stream ended before ${status}`)
     if (now === status) return
     if (ENDED.includes(now)) throw new Error(`order ${now}, not ${status}`)
   }
@@ -100,13 +122,19 @@ export async function placeAndFollow(ctx: OrderContext, rec: Recorder, i: number
       headers: { authorization: `Bearer ${customer.token}`, accept: 'text/event-stream' },
       signal: abort.signal,
     })
-    if (res.status !== 200) {
+    let events: Follower
+    if (res.status === 429) {
+      // Past the stream limits (5 a customer, 1,000 a process): the client reads the order every
+      // POLL_MS instead, as the stream's Retry-After invites; counted, since it costs and blurs.
+      await res.body?.cancel()
+      rec.note(`${step} 429: followed by GET every ${POLL_MS} ms`)
+      events = polled(ctx, id, customer.token, abort.signal)
+    } else if (res.status !== 200) {
       await res.body?.cancel()
       entry.failed = `${step} ${res.status}`
       rec.error(step, res.status)
       return
-    }
-    const events = sseReader(res)
+    } else events = streamed(sseReader(res))
     step = 'follow to unpaid'
     await reach(events, 'unpaid')
     rec.since(PLACED_TO_UNPAID, at)

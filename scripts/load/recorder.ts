@@ -5,6 +5,7 @@ import { Latencies, type Summary } from './histogram.ts'
 export interface RunFigures {
   metrics: Record<string, Summary>
   errors: Record<string, number>
+  notes: Record<string, number>
   /** The metric that stands for the scenario (its p99 is what --find-max holds to the bound). */
   headline: string
 }
@@ -12,6 +13,8 @@ export interface RunFigures {
 export class Recorder {
   readonly metrics = new Map<string, Latencies>()
   readonly errors = new Map<string, number>()
+  /** What happened that is not an error but changes what a figure means (a fallback taken). */
+  readonly notes = new Map<string, number>()
   private second = new Latencies()
   private secondErrors = 0
 
@@ -41,6 +44,10 @@ export class Recorder {
     this.secondErrors++
   }
 
+  note(what: string): void {
+    this.notes.set(what, (this.notes.get(what) ?? 0) + 1)
+  }
+
   get errorCount(): number {
     let n = 0
     for (const v of this.errors.values()) n += v
@@ -61,6 +68,7 @@ export class Recorder {
       headline: this.headline,
       metrics: Object.fromEntries([...this.metrics].map(([k, h]) => [k, h.summary()])),
       errors: Object.fromEntries(this.errors),
+      notes: Object.fromEntries(this.notes),
     }
   }
 }

@@ -82,4 +82,9 @@ export const errorsText = (errors: Record<string, number>) =>
         .map(([k, n]) => `${k}: ${n}`)
         .join(', ')}`
 
+export const notesText = (notes: Record<string, number>) =>
+  Object.entries(notes)
+    .map(([k, n]) => `note: ${k}: ${n}`)
+    .join('\n')
+
 export const fixed = ms
