@@ -216,7 +216,7 @@ try {
       console.log(
         `offered ${r.offered}/s for ${r.seconds} s; started ${r.started} (${r.achieved.toFixed(1)}/s achieved), ` +
           `${r.completed.toFixed(1)}/s completed; generator lag max ${fixed(r.maxStartLagMs)} ms; ` +
-          `server CPU ${fixed(r.serverCpuMsPerOp)} ms/op, generator CPU ${fixed(r.generatorCpuMsPerOp)} ms/op, server RSS ${r.serverRssMiB.toFixed(0)} MiB\n`,
+          `server CPU ${fixed(r.serverCpuMsPerOp)} ms/op, generator CPU ${fixed(r.generatorCpuMsPerOp)} ms/op, server RSS ${Number.isNaN(r.serverRssMiB) ? '-' : r.serverRssMiB.toFixed(0)} MiB\n`,
       )
       console.log(metricsTable(r.metrics, r.headline))
       console.log(`\n${errorsText(r.errors)}`)

@@ -34,7 +34,9 @@ export async function runStep(
   o: { rate: number; seconds: number; serverPids: number[]; quiet: boolean; label: string },
 ): Promise<StepResult> {
   const rec = new Recorder(s.headline)
-  const cpu = () => o.serverPids.reduce((n, pid) => n + treeCpuMs(pid), 0)
+  // A server not started here (--url): its processes are not ours to read.
+  const cpu = () =>
+    o.serverPids.length ? o.serverPids.reduce((n, pid) => n + treeCpuMs(pid), 0) : Number.NaN
   let open = 0
   let started = 0
   const server0 = cpu()
@@ -78,7 +80,7 @@ export async function runStep(
     maxStartLagMs: loop.maxStartLagMs,
     serverCpuMsPerOp: server / Math.max(1, started),
     generatorCpuMsPerOp: (gen.user + gen.system) / 1000 / Math.max(1, started),
-    serverRssMiB: o.serverPids.reduce((n, pid) => n + treeRssMiB(pid), 0),
+    serverRssMiB: o.serverPids.length ? o.serverPids.reduce((n, pid) => n + treeRssMiB(pid), 0) : Number.NaN,
     ...figures,
   }
 }
