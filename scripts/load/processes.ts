@@ -79,12 +79,7 @@ export function freePort(): number {
 export async function until(what: string, check: () => Promise<boolean> | boolean, ms = 60_000) {
   const deadline = performance.now() + ms
   for (;;) {
-    if (
-      await Promise.resolve()
-        .then(check)
-        .catch(() => false)
-    )
-      return
+    if (await check()) return
     if (performance.now() > deadline) throw new Error(`gave up waiting for ${what} after ${ms / 1000} s`)
     await Bun.sleep(50)
   }

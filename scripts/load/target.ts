@@ -119,8 +119,10 @@ export async function startTarget(o: StartOptions): Promise<Target> {
     }
     await until(`Mart (${o.mode}) to be ready`, ready, 120_000)
   } catch (err) {
+    // What the server said is in a directory about to be removed: keep its last lines.
+    const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-15).join('\n')
     await stop()
-    throw err
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\nthe server's last lines:\n${tail}`)
   }
   return {
     mode: o.mode,
