@@ -3,7 +3,8 @@
 //   scenarios: browse | me | order | checkout | mix
 //   --rate N --seconds S        a fixed offered rate (default 50/s for 10 s)
 //   --find-max [--p99-ms 25]    step the rate up (--rate is the first step, x --step-factor each,
-//                               up to --max-rate) until p99 passes the bound or errors appear
+//                               up to --max-rate: 3000 with orders, else 20000) until p99 passes the
+//                               bound or errors appear
 //   --start embedded (default) | --start distributed (KAFKA_BROKERS) | --url http://host:port
 //   --json                      one JSON document on stdout (progress stays on stderr)
 // More: --warmup S, --users N, --products N, --pay cod|stripe|both, --settle-seconds S,
@@ -28,7 +29,7 @@ const { values: opts, positionals } = parseArgs({
     seconds: { type: 'string' },
     'find-max': { type: 'boolean', default: false },
     'p99-ms': { type: 'string', default: '25' },
-    'max-rate': { type: 'string', default: '20000' },
+    'max-rate': { type: 'string' },
     'step-factor': { type: 'string', default: '1.5' },
     start: { type: 'string' },
     url: { type: 'string' },
@@ -65,7 +66,10 @@ const findMax = opts['find-max']
 const rate = Number(opts.rate)
 const seconds = Number(opts.seconds ?? (findMax ? 5 : 10))
 const p99Ms = Number(opts['p99-ms'])
-const plan = { start: rate, factor: Number(opts['step-factor']), maxRate: Number(opts['max-rate']), p99Ms }
+const ordering = ['order', 'checkout', 'mix'].includes(name)
+// Orders need customers in proportion to the top rate (below): a ceiling within the box's reach.
+const maxRate = Number(opts['max-rate'] ?? (ordering ? 3000 : 20_000))
+const plan = { start: rate, factor: Number(opts['step-factor']), maxRate, p99Ms }
 const pay = opts.pay as Pay | 'both'
 if (!['cod', 'stripe', 'both'].includes(pay)) usage('--pay cod, stripe or both')
 const quiet = opts.quiet || false
@@ -74,7 +78,6 @@ const say = (line: string) => {
 }
 const brokers = process.env.KAFKA_BROKERS || process.env.KAFKA_BOOTSTRAP_SERVERS
 const stripeMockUrl = process.env.STRIPE_MOCK_URL
-const ordering = ['order', 'checkout', 'mix'].includes(name)
 
 const m = machine(mode === 'distributed' || Boolean(mode === 'url' && brokers))
 say(machineText(m))

@@ -22,6 +22,8 @@ export interface StepResult extends RunFigures {
   /** CPU ms of this generator per operation started. */
   generatorCpuMsPerOp: number
   serverRssMiB: number
+  /** The server's resident memory each second of the step, MiB (growth over a soak shows here). */
+  serverRssEachSecond: number[]
 }
 
 /** How long the last answers may take after the last start (each request has its own timeout too). */
@@ -43,13 +45,19 @@ export async function runStep(
   const gen0 = process.cpuUsage()
   const t0 = performance.now()
   let second = 0
+  const rss = () =>
+    o.serverPids.length ? o.serverPids.reduce((n, pid) => n + treeRssMiB(pid), 0) : Number.NaN
+  const rssEachSecond: number[] = []
   const tick = setInterval(() => {
     second++
     const f = rec.takeSecond()
+    const now = rss()
+    rssEachSecond.push(Math.round(now))
     if (!o.quiet) {
       console.error(
         `${o.label} ${String(second).padStart(3)} s: offered ${o.rate}/s, started ${started}, ` +
-          `${f.done} done in the last second, p99 ${fixed(f.p99)} ms, errors ${f.errors}, in flight ${open}`,
+          `${f.done} done in the last second, p99 ${fixed(f.p99)} ms, errors ${f.errors}, in flight ${open}` +
+          (Number.isNaN(now) ? '' : `, server RSS ${now.toFixed(0)} MiB`),
       )
     }
   }, 1000)
@@ -80,7 +88,8 @@ export async function runStep(
     maxStartLagMs: loop.maxStartLagMs,
     serverCpuMsPerOp: server / Math.max(1, started),
     generatorCpuMsPerOp: (gen.user + gen.system) / 1000 / Math.max(1, started),
-    serverRssMiB: o.serverPids.length ? o.serverPids.reduce((n, pid) => n + treeRssMiB(pid), 0) : Number.NaN,
+    serverRssMiB: rss(),
+    serverRssEachSecond: rssEachSecond,
     ...figures,
   }
 }
