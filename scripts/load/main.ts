@@ -106,6 +106,10 @@ const settings = {
   logLevel: mode === 'url' ? undefined : (process.env.LOAD_LOG_LEVEL ?? 'info'),
 }
 
+if ((name === 'checkout' || name === 'mix') && pay !== 'cod' && !target.webhookSecret) {
+  say('no Stripe here (STRIPE_MOCK_URL, or STRIPE_WEBHOOK_SECRET with --url): cash on delivery only')
+}
+
 let exitCode = 0
 try {
   const call = client(target.url)
