@@ -104,6 +104,8 @@ const settings = {
   products: Number(opts.products),
   pay: name === 'checkout' || name === 'mix' ? (target.webhookSecret ? pay : 'cod') : undefined,
   logLevel: mode === 'url' ? undefined : (process.env.LOAD_LOG_LEVEL ?? 'info'),
+  /** Where the server's data and log stay (LOAD_KEEP_DATA=1). */
+  keptDataDir: process.env.LOAD_KEEP_DATA && mode !== 'url' ? target.dataDir : undefined,
 }
 
 if ((name === 'checkout' || name === 'mix') && pay !== 'cod' && !target.webhookSecret) {
