@@ -2,7 +2,7 @@
 // Kafka behind Caddy) on a temporary DATA_DIR and free ports, or one already running (--url).
 import { openSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { serviceNames } from '@mart/shared'
+import { ensureDevKeys, serviceNames } from '@mart/shared'
 import { tempDir } from '@mart/shared/testing'
 import { root } from '../services.ts'
 import { answers, freePort, stopChild, until } from './processes.ts'
@@ -94,6 +94,10 @@ export async function startTarget(o: StartOptions): Promise<Target> {
     env.PORT = String(port)
     env.PUBLIC_URL = `http://127.0.0.1:${port}`
   }
+  // The development signing keys made before any service starts: six services starting at once on
+  // a fresh DATA_DIR can each make a pair, and the user service may then sign with a private key
+  // whose public half lost the race ("JWT_PUBLIC_KEYS has no key for the signing key").
+  await ensureDevKeys(tmp.dir)
   const log = openSync(logFile, 'a')
   const child = Bun.spawn(['bun', join(root, 'scripts', 'dev.ts')], {
     cwd: root,
