@@ -79,11 +79,14 @@ export function order(ctx: OrderContext): Scenario {
 
 /** Cash on delivery, by card, or one then the other (by card only when webhooks can be signed). */
 export function checkout(ctx: OrderContext, pay: Pay | 'both'): Scenario {
-  const methodOf = (i: number): Pay => (pay === 'both' ? (i % 2 === 0 ? 'cod' : 'stripe') : pay)
+  // One and then the other by checkout, not by request index: in `mix` every checkout's index is
+  // 19 modulo 20, and would always pay the same way.
+  let checkouts = 0
+  const nextMethod = (): Pay => (pay === 'both' ? (checkouts++ % 2 === 0 ? 'cod' : 'stripe') : pay)
   return {
     name: 'checkout',
     headline: PLACED_TO_SETTLED,
-    run: (i, at, rec) => placeAndFollow(ctx, rec, i, at, methodOf(i)),
+    run: (i, at, rec) => placeAndFollow(ctx, rec, i, at, nextMethod()),
   }
 }
 
