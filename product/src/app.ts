@@ -69,7 +69,8 @@ const cataloguePage = TypeCompiler.Compile(CataloguePage)
 
 /** The cache's key of a list request: every option that changes the page, in a fixed order. */
 const pageKey = (o: ListOptions) =>
-  JSON.stringify([o.sort, o.limit, o.cursor, o.q, o.minPrice, o.maxPrice, o.currency, o.inStock])
+  // Validated values: numbers, booleans, a sort, a currency code, and two strings that are quoted.
+  `${o.sort} ${o.limit} ${o.minPrice} ${o.maxPrice} ${o.currency} ${o.inStock} ${JSON.stringify(o.cursor)} ${JSON.stringify(o.q)}`
 
 export interface AppDeps {
   config: Static<typeof ProductConfig>

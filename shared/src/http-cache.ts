@@ -27,16 +27,25 @@ interface SetHeaders {
 
 /**
  * A JSON answer anyone may keep and revalidate: 304 without a body when the client's If-None-Match
- * names `etag`, else `body`. The headers go on `set`, beside the platform's own (request id, CORS):
- * a cache keeps answers apart by Authorization as well as by what CORS already varies on.
+ * names `etag`, else `body`, with the headers `set` holds (the request id, CORS). A cache keeps
+ * answers apart by Authorization as well as by what CORS already varies on.
  */
 export function publicJson(request: Request, set: SetHeaders, body: string, etag: string): Response {
-  const vary = set.headers.vary
-  set.headers.vary = vary ? `${vary}, Authorization` : 'Authorization'
-  set.headers.etag = etag
-  set.headers['cache-control'] = REVALIDATE_EACH_USE
-  if (noneMatch(request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304 })
-  return new Response(body, { headers: { 'content-type': 'application/json;charset=utf-8' } })
+  const headers: Record<string, string> = {}
+  for (const name in set.headers) {
+    const value = set.headers[name]
+    if (value !== undefined) headers[name] = String(value)
+  }
+  headers.vary = headers.vary ? `${headers.vary}, Authorization` : 'Authorization'
+  headers.etag = etag
+  headers['cache-control'] = REVALIDATE_EACH_USE
+  // Elysia copies a returned Response (body and headers) to add what `set` holds; this one already
+  // has it all, so `set` is left empty and the Response goes out as it is.
+  for (const name in set.headers) delete set.headers[name]
+  if (noneMatch(request.headers.get('if-none-match'), etag))
+    return new Response(null, { status: 304, headers })
+  headers['content-type'] = 'application/json;charset=utf-8'
+  return new Response(body, { headers })
 }
 
 /** The 304 of a route answered with publicJson, for its `response` map (the OpenAPI document). */
