@@ -4,12 +4,13 @@
 // marketplace (every service behind one listener, as `bun run dev` runs it), the product service
 // alone, and (with Caddy on PATH) the hello-world and the product service each behind the root
 // Caddyfile. `me` compares an authenticated GET /api/users/me (the user service alone, a bearer
-// token) with an anonymous read of about the same size (one product, the product service alone).
+// token) with anonymous reads of about the same size (the product service alone: a page of one,
+// from the page cache, and one product by id, read from the database).
 // Beside wrk's figures: the server's CPU time (every thread) per request, which moves less than
 // requests/s when other work shares the machine, and the load average at the start.
 // Options: --seconds 10 --connections 32 --cases hello,embedded,product,caddy,me
-//          --profile DIR (the product service alone runs under `bun --cpu-prof`; summarise the
-//          profile with `bun scripts/bench/cpuprofile.ts DIR/*.cpuprofile`)
+//          --profile DIR (the marketplace and the services run under `bun --cpu-prof`, a profile
+//          each in DIR; summarise one with `bun scripts/bench/cpuprofile.ts DIR/NAME.cpuprofile`)
 import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
@@ -168,6 +169,11 @@ const gateway = (upstream: string) =>
   })
 
 const load = loadavg().map((l) => l.toFixed(2))
+/** `bun` for one of the measured servers, with the profiler when asked: its profile is DIR/NAME.cpuprofile. */
+const bun = (name: string) =>
+  opts.profile
+    ? ['bun', '--cpu-prof', `--cpu-prof-dir=${opts.profile}`, `--cpu-prof-name=${name}.cpuprofile`]
+    : ['bun']
 
 if (cases.has('hello') || cases.has('caddy')) {
   const hello = await serve(['bun', join(root, 'scripts', 'bench', 'hello.ts')], 18090, '/')
@@ -184,7 +190,7 @@ if (cases.has('hello') || cases.has('caddy')) {
 }
 
 // The embedded marketplace: seed 50 products through the API, then read a page of 20.
-let server = await serve(['bun', join(root, 'scripts', 'dev.ts')], 18091, '/ready')
+let server = await serve([...bun('embedded'), join(root, 'scripts', 'dev.ts')], 18091, '/ready')
 let base = 'http://127.0.0.1:18091'
 const login = async () => {
   const r = await fetch(`${base}/api/auth/login`, {
@@ -218,8 +224,7 @@ await server.stop()
 
 // The product service alone on the same data.
 if (cases.has('product') || cases.has('caddy') || cases.has('me')) {
-  const profile = opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`] : []
-  server = await serve(['bun', ...profile, entryOf('product')], 18092, '/ready', { TRUST_PROXY: 'true' })
+  server = await serve([...bun('product'), entryOf('product')], 18092, '/ready', { TRUST_PROXY: 'true' })
   if (cases.has('product'))
     await measure('product service alone: same page', 'direct', `http://127.0.0.1:18092${page}`, server)
   if (cases.has('caddy')) {
@@ -230,6 +235,12 @@ if (cases.has('product') || cases.has('caddy') || cases.has('me')) {
     await caddy.stop()
   }
   if (cases.has('me')) {
+    await measure(
+      'product service alone: GET /api/products?limit=1 (anonymous, cached)',
+      'direct',
+      `http://127.0.0.1:18092/api/products?limit=1`,
+      server,
+    )
     await measure(
       'product service alone: GET /api/products/:id (anonymous)',
       'direct',
@@ -242,7 +253,7 @@ if (cases.has('product') || cases.has('caddy') || cases.has('me')) {
 
 // The user service alone: the admin's own profile, with a bearer token.
 if (cases.has('me')) {
-  server = await serve(['bun', entryOf('user')], 18094, '/ready')
+  server = await serve([...bun('user'), entryOf('user')], 18094, '/ready')
   base = 'http://127.0.0.1:18094'
   const token = await login()
   await measure(
