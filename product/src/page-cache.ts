@@ -4,7 +4,8 @@
 import type { Tx } from '@mart/shared'
 
 export interface CachedPage {
-  body: string
+  /** The JSON, encoded once: a Response made from a string encodes it again on every answer. */
+  body: Uint8Array
   /** A strong ETag: a hash of the body, so it changes exactly when the content does. */
   etag: string
 }
@@ -24,8 +25,8 @@ export class PageCache {
     const hit = this.pages.get(key)
     if (hit) return hit
     const generation = this.generation
-    const body = JSON.stringify(read())
-    const page = { body, etag: `"${Bun.hash(body).toString(36)}"` }
+    const json = JSON.stringify(read())
+    const page = { body: Buffer.from(json), etag: `"${Bun.hash(json).toString(36)}"` }
     if (generation === this.generation) {
       // The oldest goes first (Map keeps insertion order): a flood of distinct searches only
       // costs the pages it pushes out a new read.

@@ -144,10 +144,10 @@ describe('PageCache', () => {
       if (reads === 1) pages.forget() // a change committed while this page was being read
       return { reads }
     }
-    expect(JSON.parse(pages.get('k', read).body)).toEqual({ reads: 1 })
+    expect(JSON.parse(new TextDecoder().decode(pages.get('k', read).body))).toEqual({ reads: 1 })
     expect(pages.size).toBe(0)
-    expect(JSON.parse(pages.get('k', read).body)).toEqual({ reads: 2 })
-    expect(JSON.parse(pages.get('k', read).body)).toEqual({ reads: 2 })
+    expect(JSON.parse(new TextDecoder().decode(pages.get('k', read).body))).toEqual({ reads: 2 })
+    expect(JSON.parse(new TextDecoder().decode(pages.get('k', read).body))).toEqual({ reads: 2 })
   })
 
   test('keeps at most its bound, the oldest going first; forgets everything only on commit', () => {

@@ -30,7 +30,12 @@ interface SetHeaders {
  * names `etag`, else `body`, with the headers `set` holds (the request id, CORS). A cache keeps
  * answers apart by Authorization as well as by what CORS already varies on.
  */
-export function publicJson(request: Request, set: SetHeaders, body: string, etag: string): Response {
+export function publicJson(
+  request: Request,
+  set: SetHeaders,
+  body: string | Uint8Array,
+  etag: string,
+): Response {
   const headers: Record<string, string> = {}
   for (const name in set.headers) {
     const value = set.headers[name]
