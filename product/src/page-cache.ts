@@ -1,4 +1,4 @@
-// The finished answers of anonymous catalogue reads, kept by query: the JSON text of a page and its
+// The finished answers of anonymous catalogue reads, kept by query: the encoded JSON of a page and its
 // ETag. Reading a page (SQL, rows to views, the response schema, JSON) cost about 100 µs of CPU,
 // a cached one is a map lookup. Any change to what a page may show forgets them all (see forget).
 import type { Tx } from '@mart/shared'
