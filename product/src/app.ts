@@ -9,8 +9,10 @@ import {
   type Logger,
   MultiLineText,
   NoContent,
+  NotModified,
   PageAnswer,
   problems,
+  publicJson,
   QueryInteger,
   SingleLineText,
   stockStatuses,
@@ -18,8 +20,10 @@ import {
   validationProblem,
 } from '@mart/shared'
 import { type Static, Type } from '@sinclair/typebox'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { ProductConfig } from './config.ts'
-import { catalogPages, type Money, type Products, sorts, view } from './products.ts'
+import type { PageCache } from './page-cache.ts'
+import { catalogPages, type ListOptions, type Money, type Products, sorts, view } from './products.ts'
 
 // The pattern keeps the shape; the list below keeps out codes ISO 4217 does not have ("ABC").
 const currencies = new Set(Intl.supportedValuesOf('currency'))
@@ -59,10 +63,21 @@ const Product = Type.Object({
   updatedAt: Type.String({ format: 'date-time' }),
 })
 
+const CataloguePage = PageAnswer(Product)
+// A page kept in the cache is checked once, when it is read, as Elysia checks what a handler returns.
+const cataloguePage = TypeCompiler.Compile(CataloguePage)
+
+/** The cache's key of a list request: every option that changes the page, in a fixed order. */
+const pageKey = (o: ListOptions) =>
+  // Validated values: numbers, booleans, a sort, a currency code, and two strings that are quoted.
+  `${o.sort} ${o.limit} ${o.minPrice} ${o.maxPrice} ${o.currency} ${o.inStock} ${JSON.stringify(o.cursor)} ${JSON.stringify(o.q)}`
+
 export interface AppDeps {
   config: Static<typeof ProductConfig>
   log: Logger
   products: Products
+  /** The finished pages of anonymous reads (see page-cache.ts). */
+  pages: PageCache
   verifier: TokenVerifier
   ready: () => boolean
 }
@@ -74,7 +89,15 @@ function checkCurrency(price: Money | undefined) {
   }
 }
 
-export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
+export function buildApp({ config, log, products, pages, verifier, ready }: AppDeps) {
+  /** The page as JSON, from the cache; read and checked against the response schema on a miss. */
+  const cached = (options: ListOptions) =>
+    pages.get(pageKey(options), () => {
+      const page = products.list(options)
+      if (!cataloguePage.Check(page)) throw new Error('a catalogue page does not match its schema')
+      return page
+    })
+
   return createHttpApp({
     service: 'product',
     log,
@@ -86,11 +109,16 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
     .use(authGuards(verifier))
     .get(
       '/api/products',
-      ({ query }) => {
+      ({ query, request, set }) => {
         if (query.minPrice !== undefined && query.maxPrice !== undefined && query.minPrice > query.maxPrice) {
           throw validationProblem([{ path: '/query/maxPrice', message: 'is below minPrice' }])
         }
-        return products.list({ ...query, sort: query.sort ?? 'newest' })
+        const options = { ...query, sort: query.sort ?? 'newest' }
+        // Only anonymous reads share the cache: the page is the same for everyone today, but a view
+        // that came to depend on who asks must never be kept and shown to someone else.
+        if (request.headers.has('authorization')) return products.list(options)
+        const { body, etag } = cached(options)
+        return publicJson(request, set, body, etag)
       },
       {
         query: Type.Object({
@@ -111,7 +139,7 @@ export function buildApp({ config, log, products, verifier, ready }: AppDeps) {
           inStock: Type.Optional(Type.Boolean({ description: 'true: available > 0; false: sold out' })),
           sort: Type.Optional(LiteralUnion(sorts)),
         }),
-        response: { 200: PageAnswer(Product) },
+        response: { 200: CataloguePage, ...NotModified },
         detail: {
           tags: ['catalogue'],
           summary: 'Browse and search the catalogue (keyset pagination; q searches name and description)',

@@ -5,7 +5,8 @@ import { runStandalone, type ServiceDefinition } from '@mart/shared'
 import { buildApp } from './app.ts'
 import { ProductConfig } from './config.ts'
 import * as schema from './db/schema.ts'
-import { handlers } from './handlers.ts'
+import { handlersFor } from './handlers.ts'
+import { PageCache } from './page-cache.ts'
 import { Products } from './products.ts'
 
 export const definition: ServiceDefinition<typeof schema, typeof ProductConfig> = {
@@ -16,8 +17,9 @@ export const definition: ServiceDefinition<typeof schema, typeof ProductConfig> 
   publishes: ['product.events'],
   consumes: ['stock.adjusted'],
   build({ config, log, store, verifier, ready }) {
-    const products = new Products(store)
-    return { app: buildApp({ config, log, products, verifier, ready }), handlers }
+    const pages = new PageCache()
+    const products = new Products(store, pages)
+    return { app: buildApp({ config, log, products, pages, verifier, ready }), handlers: handlersFor(pages) }
   },
 }
 

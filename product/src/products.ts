@@ -18,6 +18,7 @@ import { Type } from '@sinclair/typebox'
 import { and, asc, desc, eq, getTableColumns, gte, isNull, lte, type SQL, sql } from 'drizzle-orm'
 import type * as schema from './db/schema.ts'
 import { products, stock } from './db/schema.ts'
+import type { PageCache } from './page-cache.ts'
 
 type Db = Store<typeof schema>
 type ProductRow = typeof products.$inferSelect
@@ -99,7 +100,11 @@ export class Products {
   private readonly listQueries = new Map<string, ReturnType<Products['buildListQuery']>>()
   private readonly byIdQuery
 
-  constructor(private readonly store: Db) {
+  /** `pages` is told of every change, in its transaction. */
+  constructor(
+    private readonly store: Db,
+    private readonly pages: PageCache,
+  ) {
     this.byIdQuery = this.select()
       .where(and(eq(products.id, sql.placeholder('id')), isNull(products.deletedAt)))
       .prepare()
@@ -173,6 +178,7 @@ export class Products {
           .returning()
           .get()
         t.publish('product.created', { ...snapshot(row), initialStock: row.initialStock }, { subject: id })
+        this.pages.forgetOnCommit(t)
         return view({ ...row, stockStatus: null, stockAvailable: null })
       },
       requestContext(trace),
@@ -206,6 +212,7 @@ export class Products {
         after.updatedAt = Date.now()
         t.db.update(products).set(after).where(eq(products.seq, before.seq)).run()
         t.publish('product.updated', { ...snapshot(after), changed }, { subject: id })
+        this.pages.forgetOnCommit(t)
       },
       requestContext(trace),
     )
@@ -221,6 +228,7 @@ export class Products {
         const now = Date.now()
         t.db.update(products).set({ deletedAt: now, updatedAt: now }).where(eq(products.seq, row.seq)).run()
         t.publish('product.deleted', { id }, { subject: id })
+        this.pages.forgetOnCommit(t)
       },
       requestContext(trace),
     )

@@ -111,8 +111,15 @@ export async function startEmbedded(defs: AnyDefinition[], opts: EmbeddedOptions
     if (!route || !service)
       return problemResponse(problemOf('not-found', undefined, { instance: url.pathname }))
     // Like the gateway: the client's address replaces whatever X-Forwarded-For it sent.
+    const forwardedFor = server?.requestIP(request)?.address ?? '127.0.0.1'
+    if (route.path === url.pathname) {
+      // Most requests keep their path: the request goes on as it is (its headers are ours to
+      // change), rather than copied with its headers into a new one.
+      request.headers.set('x-forwarded-for', forwardedFor)
+      return keepStreamOpen(server, request, await service.app.handle(request))
+    }
     const headers = new Headers(request.headers)
-    headers.set('x-forwarded-for', server?.requestIP(request)?.address ?? '127.0.0.1')
+    headers.set('x-forwarded-for', forwardedFor)
     url.pathname = route.path
     // The client's signal goes along: a stream learns that its client has gone.
     const response = await service.app.handle(

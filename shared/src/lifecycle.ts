@@ -14,7 +14,7 @@ import type { Readiness } from './http.ts'
 import { purgeIdempotencyKeys } from './idempotency.ts'
 import type { JobKinds } from './jobs/kinds.ts'
 import { JobRunner } from './jobs/runner.ts'
-import { createLogger, errorFields, type Logger } from './log.ts'
+import { createLogger, errorFields, flushLogs, type Logger } from './log.ts'
 import { consumerLagMetric, platformMetrics, type Registry, registryOf } from './metrics.ts'
 import { housekeeping } from './periodic.ts'
 import { backoffDelay, sleep } from './retry.ts'
@@ -295,18 +295,20 @@ export function exitOnSignal(log: Logger, timeoutMs: number, stop: () => Promise
     if (stopping) return
     stopping = true
     log.info({ signal }, 'shutting down')
+    // Log lines are written asynchronously: each exit writes what is queued first.
+    const exit = (code: number) => void flushLogs().finally(() => process.exit(code))
     const timer = setTimeout(() => {
       log.error('shutdown timed out; exiting')
-      process.exit(1)
+      exit(1)
     }, timeoutMs)
     try {
       await stop()
       clearTimeout(timer)
       log.info('stopped')
-      process.exit(0)
+      exit(0)
     } catch (err) {
       log.error(errorFields(err), 'shutdown failed')
-      process.exit(1)
+      exit(1)
     }
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'))

@@ -1,4 +1,5 @@
 import { expect, test } from 'bun:test'
+import { join } from 'node:path'
 import { errorFields, errorMessage } from '../src/index.ts'
 import { capturedLogger } from '../src/testing.ts'
 
@@ -36,4 +37,40 @@ test('a credential quoted in a message (Stripe echoes the key it was given) is m
   expect(errorMessage(stripe)).toBe(
     "Invalid API Key. Authorization was 'Bearer [redacted]' (webhook whsec_[redacted], restricted rk_live_[redacted])",
   )
+})
+
+test('secret fields are censored at every depth, in a child logger bindings too', () => {
+  const { log, lines } = capturedLogger()
+  log.info(
+    {
+      password: 'hunter22',
+      user: { passwordHash: '$argon2id$x', profile: { refreshToken: 'r1' } },
+      response: { headers: { 'set-cookie': 'sid=s1' }, status: 200 },
+    },
+    'nested',
+  )
+  log.child({ token: 'abc.def.ghi', requestId: 'r-1' }).info({ authorization: 'Basic dTpw' }, 'child')
+  const text = JSON.stringify(lines())
+  for (const secret of ['hunter22', '$argon2id$x', 'r1"', 'sid=s1', 'abc.def.ghi', 'dTpw']) {
+    expect(text).not.toContain(secret)
+  }
+  expect(lines()[0]).toMatchObject({ response: { status: 200, headers: { 'set-cookie': '[redacted]' } } })
+  expect(lines()[1]).toMatchObject({ requestId: 'r-1', token: '[redacted]', authorization: '[redacted]' })
+})
+
+test('a process that stops on SIGTERM has written every line, however slowly its output is read', async () => {
+  const child = Bun.spawn(['bun', join(import.meta.dir, 'fixtures', 'log-then-stop.ts'), '20000'], {
+    stdout: 'pipe',
+    stderr: 'inherit',
+  })
+  // Nobody reads for a while: the pipe fills, and lines wait in the process.
+  await Bun.sleep(300)
+  const out = await new Response(child.stdout).text()
+  expect(await child.exited).toBe(0)
+  const lines = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { msg: string; i?: number })
+  expect(lines.filter((l) => l.msg === 'line').map((l) => l.i)).toEqual([...Array(20000).keys()])
+  expect(lines.at(-1)?.msg).toBe('stopped')
 })

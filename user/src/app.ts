@@ -303,7 +303,7 @@ export function buildApp({ config, log, users, devices, verifier, signing, publi
           detail: { tags: ['auth'], summary: 'Public keys that verify access tokens' },
         },
       )
-      .get('/api/users/me', ({ user }) => view(users.get(user.id)), {
+      .get('/api/users/me', ({ user }) => view(users.accountOf(user)), {
         requireUser: true,
         response: { 200: User },
         detail: { tags: ['users'], summary: 'My profile' },

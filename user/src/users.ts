@@ -72,6 +72,8 @@ export interface Change {
 export class Users {
   // Prepared once: every authenticated request of this service reads its account (current()).
   private readonly byIdQuery
+  /** The row behind each principal current() answered, for as long as that principal is in use. */
+  private readonly readFor = new WeakMap<Principal, UserRow>()
 
   constructor(
     private readonly store: Db,
@@ -378,7 +380,18 @@ export class Users {
   /** The account as it is now, for a request made with one of its tokens: null once it may not act. */
   current(id: string): Principal | null {
     const row = this.byId(id)
-    return row && !row.disabled ? principalOf(row) : null
+    if (!row || row.disabled) return null
+    const principal = principalOf(row)
+    this.readFor.set(principal, row)
+    return principal
+  }
+
+  /**
+   * The account behind a principal `current` answered (the request's guard): the row it read then,
+   * not read a second time. GET /me read it twice, and a read is most of that request.
+   */
+  accountOf(principal: Principal): UserRow {
+    return this.readFor.get(principal) ?? this.get(principal.id)
   }
 
   activeAdmins(): number {
