@@ -2,6 +2,8 @@
 // `bun --cpu-prof` profile spent its time on. Prints the functions with the most self time, then where
 // the time goes by the nearest frame of our own code (its file: run it from the repo), and, for each name given with --on,
 // the share of samples with that function anywhere on the stack (inclusive time).
+// --group 'journal=bus/memory-journal,relay=bus/relay,...' also sums the samples by the first frame from the
+// leaf up whose file contains one of the fragments (first rule wins on a frame), 'other' where none does.
 // --from skips the first ms of the profile (setup and warm-up); --functions groups by our nearest
 // function rather than its file.
 import { readFileSync } from 'node:fs'
@@ -33,6 +35,7 @@ const { values: opts, positionals } = parseArgs({
     from: { type: 'string', default: '0' },
     on: { type: 'string', default: '' },
     functions: { type: 'boolean', default: false },
+    group: { type: 'string', default: '' },
   },
 })
 const file = positionals[0]
@@ -60,6 +63,8 @@ const self = new Map<string, number>()
 const nearestOwn = new Map<string, number>()
 const onStack = new Map<string, number>()
 const wanted = opts.on ? opts.on.split(',') : []
+const rules = (opts.group ? opts.group.split(',') : []).map((r) => r.split('=') as [string, string])
+const groups = new Map<string, number>()
 let total = 0
 let t = 0
 let idle = 0
@@ -88,6 +93,22 @@ for (let i = 0; i < profile.samples.length; i++) {
   const key = own ?? '(no frame of ours)'
   nearestOwn.set(key, (nearestOwn.get(key) ?? 0) + dt)
   for (const w of seen) onStack.set(w, (onStack.get(w) ?? 0) + dt)
+  if (rules.length > 0) {
+    let group = 'other'
+    find: for (
+      let n: ProfileNode | undefined = leaf;
+      n;
+      n = n.parent === undefined ? undefined : byId.get(n.parent)
+    ) {
+      for (const [name, fragment] of rules) {
+        if (n.callFrame.url.includes(fragment)) {
+          group = name
+          break find
+        }
+      }
+    }
+    groups.set(group, (groups.get(group) ?? 0) + dt)
+  }
 }
 
 const pct = (us: number) => `${((100 * us) / total).toFixed(1)}%`
@@ -100,6 +121,10 @@ for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top))
 console.log('\nby the nearest frame of our own code (inclusive of libraries it called):')
 for (const [k, v] of [...nearestOwn].sort((a, b) => b[1] - a[1]).slice(0, top))
   console.log(`  ${pct(v).padStart(6)}  ${k}`)
+if (rules.length > 0) {
+  console.log('\nby group (--group):')
+  for (const [k, v] of [...groups].sort((a, b) => b[1] - a[1])) console.log(`  ${pct(v).padStart(6)}  ${k}`)
+}
 if (wanted.length > 0) {
   console.log('\non the stack (inclusive):')
   for (const w of wanted) console.log(`  ${pct(onStack.get(w) ?? 0).padStart(6)}  ${w}`)
