@@ -1,9 +1,9 @@
 // What orders hold on the shelf: order and payment events move an order's hold as the table in
 // holds.ts says, and the effects it names are applied here, in the handler's transaction, through
 // its handle alone.
-import type { EventData, Logger } from '@mart/shared'
+import { type EventData, type Logger, onceFor } from '@mart/shared'
 import { asc, eq, sql } from 'drizzle-orm'
-import { committedLines, orderHolds, reservations, stockItems } from './db/schema.ts'
+import { committedLines, orderHolds, reservations } from './db/schema.ts'
 import { type HoldInput, type TableState, transition } from './holds.ts'
 import {
   announce,
@@ -26,6 +26,54 @@ type Rejection = EventData<'stock.rejected'>['reasons'][number]
 /** What an order or payment event tells inventory about an order: order.placed brings its lines. */
 export type OrderNews = { input: 'placed'; lines: Line[] } | { input: Exclude<HoldInput, `placed${string}`> }
 
+const p = sql.placeholder
+
+/** What an order holds (reservations) or took (committedLines), per product, in product order. */
+type OrderLines = typeof reservations | typeof committedLines
+
+const linesStatements = (db: T['db'], table: OrderLines) => ({
+  select: db
+    .select({ productId: table.productId, quantity: table.quantity })
+    .from(table)
+    .where(eq(table.orderId, p('orderId')))
+    .orderBy(asc(table.productId))
+    .prepare(),
+  insert: db
+    .insert(table)
+    .values({
+      orderId: p('orderId'),
+      productId: p('productId'),
+      quantity: p('quantity'),
+      createdAt: p('now'),
+    })
+    .prepare(),
+})
+
+/** Prepared once per database: every order event reads and moves its hold. */
+const statements = onceFor((db: T['db']) => ({
+  hold: db
+    .select()
+    .from(orderHolds)
+    .where(eq(orderHolds.orderId, p('orderId')))
+    .prepare(),
+  setHold: db
+    .insert(orderHolds)
+    .values({ orderId: p('orderId'), state: p('state'), updatedAt: p('now') })
+    .onConflictDoUpdate({
+      target: orderHolds.orderId,
+      set: { state: sql`excluded.state`, updatedAt: sql`excluded.updated_at` },
+    })
+    .prepare(),
+  dropReservations: db
+    .delete(reservations)
+    .where(eq(reservations.orderId, p('orderId')))
+    .prepare(),
+  reservations: linesStatements(db, reservations),
+  committedLines: linesStatements(db, committedLines),
+}))
+const linesOf = (t: T, table: OrderLines) =>
+  table === reservations ? statements(t.db).reservations : statements(t.db).committedLines
+
 // The largest quantity an event line may carry (the catalog's Quantity). Lines of one product are
 // summed, so an order could ask for more; it is rejected rather than announced with an invalid event.
 const MAX_LINE_QUANTITY = 1_000_000
@@ -38,7 +86,7 @@ export class Reservations {
 
   /** Moves the order's hold as holds.ts says for its state and this news, or ignores the news. */
   apply(t: T, orderId: string, news: OrderNews, reason: string): void {
-    const held = t.db.select().from(orderHolds).where(eq(orderHolds.orderId, orderId)).get()
+    const held = statements(t.db).hold.get({ orderId })
     const state: TableState = held?.state ?? 'none'
     const order = news.input === 'placed' ? check(t, news.lines) : null
     const input: HoldInput = order ? (order.rejections.length > 0 ? 'placed_short' : 'placed') : news.input
@@ -50,11 +98,7 @@ export class Reservations {
     if (move.to === state && move.effects.length === 0) return
 
     const now = Date.now()
-    t.db
-      .insert(orderHolds)
-      .values({ orderId, state: move.to, updatedAt: now })
-      .onConflictDoUpdate({ target: orderHolds.orderId, set: { state: move.to, updatedAt: now } })
-      .run()
+    statements(t.db).setHold.run({ orderId, state: move.to, now })
     const changes: Changes = new Map()
     for (const effect of move.effects) {
       if (effect === 'reserve') reserve(t, orderId, (order as CheckedOrder).lines, changes, now)
@@ -113,11 +157,7 @@ function merge(lines: Line[]): Line[] {
 /** Holds every line: reserved rises, on hand stays; stock.reserved. */
 function reserve(t: T, orderId: string, lines: CheckedOrder['lines'], changes: Changes, now: number) {
   for (const { line, item } of lines) {
-    track(
-      changes,
-      item,
-      update(t, line.productId, { reserved: sql`${stockItems.reserved} + ${line.quantity}` }),
-    )
+    track(changes, item, update(t, line.productId, { reserved: line.quantity }))
   }
   const held = lines.map(({ line }) => line)
   recordLines(t, reservations, orderId, held, now)
@@ -131,15 +171,14 @@ function reserve(t: T, orderId: string, lines: CheckedOrder['lines'], changes: C
 function endHold(t: T, orderId: string, how: 'releaseHold' | 'shipHold', changes: Changes, now: number) {
   const held = linesIn(t, reservations, orderId)
   for (const { productId, quantity } of held) {
-    const reserved = sql`${stockItems.reserved} - ${quantity}`
     change(
       t,
       changes,
       productId,
-      how === 'shipHold' ? { reserved, onHand: sql`${stockItems.onHand} - ${quantity}` } : { reserved },
+      how === 'shipHold' ? { reserved: -quantity, onHand: -quantity } : { reserved: -quantity },
     )
   }
-  t.db.delete(reservations).where(eq(reservations.orderId, orderId)).run()
+  statements(t.db).dropReservations.run({ orderId })
   if (held.length === 0) return
   if (how === 'shipHold') recordLines(t, committedLines, orderId, held, now)
   const type = how === 'shipHold' ? 'stock.committed' : 'stock.released'
@@ -150,24 +189,15 @@ function endHold(t: T, orderId: string, how: 'releaseHold' | 'shipHold', changes
 function restock(t: T, orderId: string, changes: Changes) {
   const taken = linesIn(t, committedLines, orderId)
   for (const { productId, quantity } of taken) {
-    change(t, changes, productId, { onHand: sql`${stockItems.onHand} + ${quantity}` })
+    change(t, changes, productId, { onHand: quantity })
   }
   if (taken.length > 0) t.publish('stock.released', { orderId, lines: taken }, { subject: orderId })
 }
 
-/** What an order holds (reservations) or took (committedLines), per product, in product order. */
-type OrderLines = typeof reservations | typeof committedLines
-
 const linesIn = (t: T, table: OrderLines, orderId: string): Line[] =>
-  t.db
-    .select({ productId: table.productId, quantity: table.quantity })
-    .from(table)
-    .where(eq(table.orderId, orderId))
-    .orderBy(asc(table.productId))
-    .all()
+  linesOf(t, table).select.all({ orderId })
 
-const recordLines = (t: T, table: OrderLines, orderId: string, lines: Line[], now: number) =>
-  t.db
-    .insert(table)
-    .values(lines.map((l) => ({ orderId, productId: l.productId, quantity: l.quantity, createdAt: now })))
-    .run()
+function recordLines(t: T, table: OrderLines, orderId: string, lines: Line[], now: number): void {
+  const { insert } = linesOf(t, table)
+  for (const l of lines) insert.run({ orderId, productId: l.productId, quantity: l.quantity, now })
+}

@@ -1,7 +1,7 @@
 // What a transaction does to stock items, and what it announces about them: the primitives that
 // the stock commands (stock.ts) and the order holds (reservations.ts) share.
-import type { StockStatus, Tx } from '@mart/shared'
-import { eq, type SQL } from 'drizzle-orm'
+import { onceFor, type StockStatus, type Tx } from '@mart/shared'
+import { eq, sql } from 'drizzle-orm'
 import type * as schema from './db/schema.ts'
 import { stockItems } from './db/schema.ts'
 
@@ -14,21 +14,53 @@ const isLow = (i: ItemRow) => availableOf(i) <= i.lowStockThreshold
 export const stockStatus = (i: ItemRow): StockStatus =>
   availableOf(i) === 0 ? 'out_of_stock' : isLow(i) ? 'low_stock' : 'in_stock'
 
-export const itemIn = (db: T['db'], productId: string): ItemRow | undefined =>
-  db.select().from(stockItems).where(eq(stockItems.productId, productId)).get()
+const p = sql.placeholder
 
-export function update(
-  t: T,
-  productId: string,
-  set: Partial<Record<'onHand' | 'reserved' | 'lowStockThreshold', number | SQL>>,
-): ItemRow {
-  return t.db
+/** Prepared once per database: every order's hold reads and moves its items. */
+const statements = onceFor((db: T['db']) => ({
+  item: db
+    .select()
+    .from(stockItems)
+    .where(eq(stockItems.productId, p('productId')))
+    .prepare(),
+  // Counts move by deltas computed in SQL, from the row as it is: the CHECKs refuse an oversell.
+  // set() takes values or SQL, not placeholders: each goes in as SQL.
+  move: db
     .update(stockItems)
-    .set({ ...set, updatedAt: Date.now() })
-    .where(eq(stockItems.productId, productId))
+    .set({
+      onHand: sql`${stockItems.onHand} + ${p('onHand')}`,
+      reserved: sql`${stockItems.reserved} + ${p('reserved')}`,
+      updatedAt: sql`${p('now')}`,
+    })
+    .where(eq(stockItems.productId, p('productId')))
     .returning()
-    .get() as ItemRow
-}
+    .prepare(),
+  threshold: db
+    .update(stockItems)
+    .set({ lowStockThreshold: sql`${p('threshold')}`, updatedAt: sql`${p('now')}` })
+    .where(eq(stockItems.productId, p('productId')))
+    .returning()
+    .prepare(),
+}))
+
+export const itemIn = (db: T['db'], productId: string): ItemRow | undefined =>
+  statements(db).item.get({ productId })
+
+/** How much on hand and reserved move by (either may be left out: no change). */
+export type Deltas = Partial<Record<'onHand' | 'reserved', number>>
+
+/** Moves a stock item's counts by `by` (the caller knows the item exists); the row after. */
+export const update = (t: T, productId: string, by: Deltas): ItemRow =>
+  statements(t.db).move.get({
+    productId,
+    onHand: by.onHand ?? 0,
+    reserved: by.reserved ?? 0,
+    now: Date.now(),
+  }) as ItemRow
+
+/** Sets a stock item's low stock threshold; the row after. */
+export const setThreshold = (t: T, productId: string, threshold: number): ItemRow =>
+  statements(t.db).threshold.get({ productId, threshold, now: Date.now() }) as ItemRow
 
 /** Each product a transaction changed: as it was before the first change and after the last. */
 export type Changes = Map<string, { before: ItemRow | undefined; after: ItemRow }>
@@ -37,9 +69,9 @@ export const track = (changes: Changes, before: ItemRow | undefined, after: Item
 }
 
 /** Updates a stock item and tracks the change, reading the item first only if it is not tracked yet. */
-export function change(t: T, changes: Changes, productId: string, set: Parameters<typeof update>[2]): void {
+export function change(t: T, changes: Changes, productId: string, by: Deltas): void {
   const before = changes.has(productId) ? undefined : itemIn(t.db, productId)
-  track(changes, before, update(t, productId, set))
+  track(changes, before, update(t, productId, by))
 }
 
 /**

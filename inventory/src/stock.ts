@@ -13,7 +13,16 @@ import { Type } from '@sinclair/typebox'
 import { and, asc, eq, gt, sql } from 'drizzle-orm'
 import type * as schema from './db/schema.ts'
 import { reservations, stockItems } from './db/schema.ts'
-import { announce, availableOf, type ItemRow, itemIn, stockStatus, type T, update } from './shelf.ts'
+import {
+  announce,
+  availableOf,
+  type ItemRow,
+  itemIn,
+  setThreshold,
+  stockStatus,
+  type T,
+  update,
+} from './shelf.ts'
 
 /** The 404's detail for a product inventory does not know. */
 export const NO_ITEM = 'no stock item for that product'
@@ -128,7 +137,7 @@ export class Stock {
             `on hand would drop to ${before.onHand + delta}, below the ${before.reserved} reserved by orders`,
           )
         }
-        const after = update(t, productId, { onHand: sql`${stockItems.onHand} + ${delta}` })
+        const after = update(t, productId, { onHand: delta })
         announce(t, new Map([[productId, { before, after }]]), reason)
         return after
       },
@@ -142,7 +151,7 @@ export class Stock {
       (t) => {
         const before = found(itemIn(t.db, productId), NO_ITEM)
         if (before.lowStockThreshold === lowStockThreshold) return before
-        const after = update(t, productId, { lowStockThreshold })
+        const after = setThreshold(t, productId, lowStockThreshold)
         // The status (in_stock / low_stock) may change with the threshold alone.
         announce(t, new Map([[productId, { before, after }]]), 'low stock threshold changed')
         return after

@@ -179,6 +179,12 @@ export const afterHandled = (bus: Bus, after: (d: Delivery) => Promise<void> | v
           await o.handle(d)
           await after(d)
         },
+        ...(o.handleBatch && {
+          handleBatch: async (ds: Delivery[]) => {
+            await o.handleBatch?.(ds)
+            for (const d of ds) await after(d)
+          },
+        }),
       }),
   })
 

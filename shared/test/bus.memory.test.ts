@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { createEvent, encodeEvent, eventHeaders, MemoryBus } from '../src/index.ts'
-import { capturedLogger, tempDir, waitFor } from '../src/testing.ts'
+import { createEvent, type Delivery, dlqHeaders, encodeEvent, eventHeaders, MemoryBus } from '../src/index.ts'
+import { capturedLogger, overrideBus, tempDir, waitFor } from '../src/testing.ts'
 import { busContract, TOPICS } from './support/bus-contract.ts'
 import { collect, consumer, producer, product, rawMessage } from './support/harness.ts'
 
@@ -123,6 +123,72 @@ describe('memory transport: trace context', () => {
     const logged = Object.fromEntries(service.lines().map((l) => [l.id, l.traceId ?? 'none']))
     expect(logged).toEqual({ traced: traceId, untraced: 'none' })
     await c.stop()
+    await bus.close()
+    tmp.cleanup()
+  })
+})
+
+describe('memory transport: a backlog in one transaction', () => {
+  test('waiting messages of a partition are applied in one transaction, each once, in order, in its own trace; a failing one is retried alone and dead-lettered', async () => {
+    const tmp = tempDir()
+    const bus = new MemoryBus()
+    await bus.ensureTopics(TOPICS)
+    const batches: number[] = []
+    const counting = overrideBus(bus, {
+      subscribe: (o) =>
+        bus.subscribe({
+          ...o,
+          ...(o.handleBatch && {
+            handleBatch: async (ds: Delivery[]) => {
+              batches.push(ds.length)
+              await o.handleBatch?.(ds)
+            },
+          }),
+        }),
+    })
+    const dlq = await collect(bus, 'dlq-reader', ['product.events.dlq'])
+    const service = capturedLogger('inventory')
+    let attempts = 0
+    const c = await consumer(tmp.dir, counting, 'batched', {
+      onEvent: (id) => {
+        service.log.info({ id }, 'applying')
+        if (id !== 'poison') return
+        attempts++
+        throw new Error('cannot apply poison')
+      },
+    })
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
+    const message = (id: string, i: number) => ({
+      topic: 'product.events',
+      key: 'one-key',
+      value: encodeEvent(
+        createEvent({ type: 'product.created', data: product(id), subject: id, source: 'product' }),
+      ),
+      headers: eventHeaders('product.created', `00-${traceId.slice(0, -1)}${i}-00f067aa0ba902b7-01`),
+    })
+
+    await bus.publish(['a', 'b', 'c'].map(message))
+    await waitFor(() => c.applied().length === 3, 'the three applied')
+    expect(batches).toEqual([3])
+    expect(c.applied().map((r) => r.id)).toEqual(['a', 'b', 'c'])
+    const traces = Object.fromEntries(service.lines().map((l) => [l.id, l.traceId]))
+    expect(traces).toEqual({
+      a: `${traceId.slice(0, -1)}0`,
+      b: `${traceId.slice(0, -1)}1`,
+      c: `${traceId.slice(0, -1)}2`,
+    })
+
+    // The batch rolls back whole; then each goes alone, and the batch's try was the poison's first attempt.
+    await bus.publish(['d', 'poison', 'e'].map(message))
+    await waitFor(
+      () => c.applied().length === 5 && dlq.got.length === 1,
+      'two more applied, one dead-lettered',
+    )
+    expect(c.applied().map((r) => r.id)).toEqual(['a', 'b', 'c', 'd', 'e'])
+    expect(attempts).toBe(3)
+    expect(dlq.got[0]?.headers[dlqHeaders.attempts]).toBe('3')
+    expect(c.inboxRows()).toBe(5)
+    await Promise.all([dlq.stop(), c.stop()])
     await bus.close()
     tmp.cleanup()
   })

@@ -8,6 +8,7 @@ import {
   dlqHeaders,
   dlqTopic,
   type Event,
+  type EventContext,
   type EventType,
   EventValidationError,
   parseMessage,
@@ -81,6 +82,9 @@ export function consume<S extends Schema>(opts: ConsumeOptions<S>): Promise<Subs
   const { bus, store, group, handlers } = opts
   const log = opts.log.child({ group })
 
+  /** Events whose handler threw in a batch, until `handle` takes them one by one. */
+  const failedInBatch = new Map<string, { error: unknown }>()
+
   async function deadLetter(d: Delivery, err: unknown, reason: 'invalid' | 'failed', attempts: number) {
     const message = errorMessage(err)
     await bus.publish([
@@ -131,7 +135,20 @@ export function consume<S extends Schema>(opts: ConsumeOptions<S>): Promise<Subs
     // Its log lines and what it stages carry the trace that caused it.
     const traceId = traceIdOf(d.headers.traceparent)
     const about = { eventId: event.id, type: event.type, correlationId: event.correlationId, traceId }
-    for (let attempt = 1; ; attempt++) {
+    // A handler that threw in a batch used its first attempt there: the retries go on from it.
+    const inBatch = failedInBatch.get(event.id)
+    failedInBatch.delete(event.id)
+    let attempt = 1
+    if (inBatch) {
+      const permanent =
+        inBatch.error instanceof PermanentError || inBatch.error instanceof EventValidationError
+      if (permanent || retry.attempts <= 1) return deadLetter(d, inBatch.error, 'failed', 1)
+      log.warn({ ...about, attempt, ...errorFields(inBatch.error) }, 'handler failed; retrying')
+      await sleep(backoffDelay(attempt, retry.backoff))
+      await d.heartbeat()
+      attempt = 2
+    }
+    for (; ; attempt++) {
       try {
         const applied = inTrace(d.headers.traceparent, () =>
           tx(
@@ -158,5 +175,48 @@ export function consume<S extends Schema>(opts: ConsumeOptions<S>): Promise<Subs
     }
   }
 
-  return bus.subscribe({ group, topics: topicsOf(handlers as Handlers<Schema>), handle })
+  /**
+   * Several waiting messages in one transaction: each recorded in the inbox and applied as `handle`
+   * would, its events staged with its own causation and trace. Anything unusual (a message that is
+   * not a valid event, a handler that throws) throws, which rolls all of it back: the bus then hands
+   * the messages to `handle` one by one, which retries, logs and dead-letters as always.
+   */
+  async function handleBatch(ds: Delivery[]): Promise<void> {
+    const events: { d: Delivery; event: Event }[] = []
+    for (const d of ds) {
+      const parsed = parseMessage(d.value)
+      const type = (parsed as { type?: unknown } | null)?.type
+      if (typeof type === 'string' && !Object.hasOwn(handlers, type)) continue
+      events.push({ d, event: validateEvent(parsed) })
+    }
+    if (events.length === 0) return
+    // Read by the transaction when an event is staged: set to each message's before its handler runs.
+    const context: Partial<EventContext> = {}
+    const applied = tx(
+      store,
+      (t) =>
+        events.map(({ d, event }) => {
+          if (!recordInbox(store, group, event.id, d.topic)) return false
+          const traceparent = d.headers.traceparent
+          Object.assign(context, causedBy(event, childTraceparent(traceparent)))
+          const own: Tx<S> = { ...t, afterCommit: (fn) => t.afterCommit(() => inTrace(traceparent, fn)) }
+          try {
+            inTrace(traceparent, () => (handlers[event.type] as Handler<S, EventType>)(event, own))
+          } catch (error) {
+            failedInBatch.set(event.id, { error })
+            throw error
+          }
+          return true
+        }),
+      context,
+    )
+    if (log.isLevelEnabled('debug')) {
+      events.forEach(({ d, event }, i) => {
+        const about = { eventId: event.id, type: event.type, traceId: traceIdOf(d.headers.traceparent) }
+        log.debug({ ...about, applied: applied[i] }, applied[i] ? 'event applied' : 'duplicate event skipped')
+      })
+    }
+  }
+
+  return bus.subscribe({ group, topics: topicsOf(handlers as Handlers<Schema>), handle, handleBatch })
 }

@@ -6,6 +6,8 @@ import { partitionFor } from './partition.ts'
 import type { Bus, BusMessage, Delivery, SubscribeOptions, Subscription } from './types.ts'
 
 const PURGE_EVERY_MS = 60_000
+// At most this many waiting messages of a partition go to a group's handleBatch at once.
+const MAX_BATCH = 100
 
 export interface MemoryBusOptions {
   /** Partitions per topic: keys spread over them and each is consumed in order. */
@@ -40,6 +42,7 @@ interface Group {
   name: string
   topics: Set<string>
   handle: SubscribeOptions['handle'] | null
+  handleBatch: SubscribeOptions['handleBatch'] | null
   /** Next offset to deliver, per topic and partition; kept across re-subscription, like committed offsets. */
   cursors: Map<string, number[]>
   pumping: Set<string>
@@ -115,6 +118,7 @@ export class MemoryBus implements Bus {
     const group = this.group(opts.group)
     if (group.handle) throw new Error(`consumer group ${opts.group} already has a member in this process`)
     group.handle = opts.handle
+    group.handleBatch = opts.handleBatch ?? null
     for (const t of opts.topics) {
       group.topics.add(t)
       // A new group starts at the oldest retained message, like Kafka's fromBeginning.
@@ -132,6 +136,7 @@ export class MemoryBus implements Bus {
     return {
       close: async () => {
         group.handle = null
+        group.handleBatch = null
         await Promise.all(group.inflight)
       },
     }
@@ -144,7 +149,10 @@ export class MemoryBus implements Bus {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    for (const g of this.groups.values()) g.handle = null
+    for (const g of this.groups.values()) {
+      g.handle = null
+      g.handleBatch = null
+    }
     await Promise.all([...this.groups.values()].flatMap((g) => [...g.inflight]))
     if (this.commitTimer) clearInterval(this.commitTimer)
     this.commitCursors(true)
@@ -200,6 +208,7 @@ export class MemoryBus implements Bus {
         name,
         topics: new Set(),
         handle: null,
+        handleBatch: null,
         cursors: new Map(),
         pumping: new Set(),
         inflight: new Set(),
@@ -273,8 +282,29 @@ export class MemoryBus implements Bus {
       const part = this.partitionsOf(topic)[partition] as Partition
       const cursors = g.cursors.get(topic) as number[]
       let failures = 0
+      // Below this offset, messages go one by one: a batch of them failed.
+      let singlyUntil = 0
       while (g.handle && (cursors[partition] as number) < part.base + part.log.length) {
         const offset = cursors[partition] as number
+        const waiting = part.base + part.log.length - offset
+        if (g.handleBatch && waiting > 1 && offset >= singlyUntil) {
+          const batch: Delivery[] = []
+          for (let at = offset; at < offset + Math.min(waiting, MAX_BATCH); at++) {
+            const m = part.log[at - part.base] as BusMessage
+            batch.push({ ...m, partition, offset: String(at), heartbeat: async () => {} })
+          }
+          try {
+            await g.handleBatch(batch)
+            if (this.duplicate && g.handleBatch) await g.handleBatch(batch)
+            cursors[partition] = offset + batch.length
+            if (this.journal) this.dirty.add(g)
+            this.trim(topic, partition)
+          } catch {
+            // Nothing of it was applied: the one-by-one path below retries, logs and dead-letters.
+            singlyUntil = offset + batch.length
+          }
+          continue
+        }
         const m = part.log[offset - part.base] as BusMessage
         const delivery: Delivery = { ...m, partition, offset: String(offset), heartbeat: async () => {} }
         try {

@@ -113,6 +113,10 @@ export class OutboxRelay {
         await this.bus.publish(rows.map(toMessage))
         st.markSent.run(Date.now(), (rows.at(-1) as OutboxRow).seq)
         failures = 0
+        // A short batch took every row committed before it was read; a row committed since woke
+        // the relay (the wake is kept while it works), so the sleep returns at once for it. Without
+        // this, every batch cost one more query that found nothing.
+        if (rows.length < this.batchSize) await this.wakeup.sleep(this.pollMs)
       } catch (err) {
         failures++
         const delay = backoffDelay(failures, { initialMs: 100, maxMs: 5000 })

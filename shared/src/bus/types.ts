@@ -23,6 +23,13 @@ export interface SubscribeOptions {
    * (its offset is committed) only after this resolves; if it throws, the message is delivered again.
    */
   handle(message: Delivery): Promise<void>
+  /**
+   * Optional: consecutive messages of one partition at once, all or nothing. The in-process bus
+   * uses it when more than one message waits, so that a backlog costs one transaction rather than
+   * one per message. The messages count as consumed only after it resolves; if it throws, each is
+   * handed to `handle` one by one, as without it.
+   */
+  handleBatch?(messages: Delivery[]): Promise<void>
 }
 
 export interface Subscription {
