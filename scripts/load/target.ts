@@ -2,7 +2,7 @@
 // Kafka behind Caddy) on a temporary DATA_DIR and free ports, or one already running (--url).
 import { openSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ensureDevKeys, serviceNames } from '@mart/shared'
+import { serviceNames } from '@mart/shared'
 import { tempDir } from '@mart/shared/testing'
 import { root } from '../services.ts'
 import { answers, freePort, stopChild, until } from './processes.ts'
@@ -94,12 +94,13 @@ export async function startTarget(o: StartOptions): Promise<Target> {
     env.PORT = String(port)
     env.PUBLIC_URL = `http://127.0.0.1:${port}`
   }
-  // The development signing keys made before any service starts: six services starting at once on
-  // a fresh DATA_DIR can each make a pair, and the user service may then sign with a private key
-  // whose public half lost the race ("JWT_PUBLIC_KEYS has no key for the signing key").
-  await ensureDevKeys(tmp.dir)
   const log = openSync(logFile, 'a')
-  const child = Bun.spawn(['bun', join(root, 'scripts', 'dev.ts')], {
+  // LOAD_CPU_PROF=DIR: the marketplace's process writes a CPU profile there as it stops (summarise
+  // it with scripts/bench/cpuprofile.ts).
+  const profile = process.env.LOAD_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LOAD_CPU_PROF}`]
+    : []
+  const child = Bun.spawn(['bun', ...profile, join(root, 'scripts', 'dev.ts')], {
     cwd: root,
     env,
     stdin: 'ignore',
