@@ -46,7 +46,7 @@ export const formatDuration = (ms: number): string => {
 }
 
 /** The CPU's model name as the kernel reports it, else as Node's os module does. */
-function cpuModel(): string {
+export function cpuModel(): string {
   try {
     const line = readFileSync('/proc/cpuinfo', 'utf8')
       .split('\n')

@@ -1,8 +1,9 @@
 // What a result says besides its figures: the machine (CPU, cores, memory, load), the versions, the
 // mode and the settings; and the figures as a table for people or JSON for scripts.
 import { readFileSync } from 'node:fs'
-import { cpus, loadavg, totalmem } from 'node:os'
+import { loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
+import { cpuModel } from '../bench/stats.ts'
 import { root } from '../services.ts'
 import type { Summary } from './histogram.ts'
 
@@ -16,18 +17,6 @@ export interface Machine {
   /** The 1, 5 and 15 minute load averages when the run started: other work on the machine. */
   loadAverage: number[]
   commit: string | null
-}
-
-function cpuModel(): string {
-  try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8')
-      .split('\n')
-      .find((l) => /^model name\s*:/.test(l))
-    if (line) return line.slice(line.indexOf(':') + 1).trim()
-  } catch {
-    // not Linux
-  }
-  return cpus()[0]?.model.trim() || 'unknown CPU'
 }
 
 /** The broker version `bun run kafka` runs (scripts/kafka/pom.xml), when Kafka is in play. */
