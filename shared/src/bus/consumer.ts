@@ -120,55 +120,67 @@ export function consume<S extends Schema>(opts: ConsumeOptions<S>): Promise<Subs
     opts.onDeadLetter?.(d.topic)
   }
 
+  /**
+   * The event a message carries, or null for a type this group does not handle (another group's
+   * business: it passes by untouched). Throws on a message that is not a valid event.
+   */
+  function eventOf(d: Delivery): Event | null {
+    const parsed = parseMessage(d.value)
+    const type = (parsed as { type?: unknown } | null)?.type
+    if (typeof type === 'string' && !Object.hasOwn(handlers, type)) return null
+    return validateEvent(parsed)
+  }
+
+  /** Records the event in the inbox and runs its handler in `t`: false if the group had it already. */
+  function apply(t: Tx<S>, d: Delivery, event: Event): boolean {
+    if (!recordInbox(store, group, event.id, d.topic)) return false
+    ;(handlers[event.type] as Handler<S, EventType>)(event, t)
+    return true
+  }
+
+  /** Its log lines carry the trace that caused it. */
+  const aboutOf = (d: Delivery, event: Event) => ({
+    eventId: event.id,
+    type: event.type,
+    correlationId: event.correlationId,
+    traceId: traceIdOf(d.headers.traceparent),
+  })
+
+  function logApplied(d: Delivery, event: Event, applied: boolean) {
+    if (log.isLevelEnabled('debug')) {
+      log.debug({ ...aboutOf(d, event), applied }, applied ? 'event applied' : 'duplicate event skipped')
+    }
+  }
+
   async function handle(d: Delivery): Promise<void> {
-    let event: Event
+    let event: Event | null
     try {
-      const parsed = parseMessage(d.value)
-      // Events of types this group does not handle pass by untouched (another group's business).
-      const type = (parsed as { type?: unknown } | null)?.type
-      if (typeof type === 'string' && !Object.hasOwn(handlers, type)) return
-      event = validateEvent(parsed)
+      event = eventOf(d)
     } catch (err) {
       return deadLetter(d, err, 'invalid', 0)
     }
-    const handler = handlers[event.type] as Handler<S, EventType>
-    // Its log lines and what it stages carry the trace that caused it.
-    const traceId = traceIdOf(d.headers.traceparent)
-    const about = { eventId: event.id, type: event.type, correlationId: event.correlationId, traceId }
+    if (!event) return
+    const ours = event
     // A handler that threw in a batch used its first attempt there: the retries go on from it.
-    const inBatch = failedInBatch.get(event.id)
+    let thrownInBatch = failedInBatch.get(event.id)
     failedInBatch.delete(event.id)
-    let attempt = 1
-    if (inBatch) {
-      const permanent =
-        inBatch.error instanceof PermanentError || inBatch.error instanceof EventValidationError
-      if (permanent || retry.attempts <= 1) return deadLetter(d, inBatch.error, 'failed', 1)
-      log.warn({ ...about, attempt, ...errorFields(inBatch.error) }, 'handler failed; retrying')
-      await sleep(backoffDelay(attempt, retry.backoff))
-      await d.heartbeat()
-      attempt = 2
-    }
-    for (; ; attempt++) {
+    for (let attempt = 1; ; attempt++) {
       try {
-        const applied = inTrace(d.headers.traceparent, () =>
-          tx(
-            store,
-            (t) => {
-              if (!recordInbox(store, group, event.id, d.topic)) return false
-              handler(event, t)
-              return true
-            },
-            causedBy(event, childTraceparent(d.headers.traceparent)),
-          ),
-        )
-        if (log.isLevelEnabled('debug')) {
-          log.debug({ ...about, applied }, applied ? 'event applied' : 'duplicate event skipped')
+        if (thrownInBatch) {
+          const { error } = thrownInBatch
+          thrownInBatch = undefined
+          throw error
         }
+        // What it stages carries the trace that caused it.
+        const applied = inTrace(d.headers.traceparent, () =>
+          tx(store, (t) => apply(t, d, ours), causedBy(ours, childTraceparent(d.headers.traceparent))),
+        )
+        logApplied(d, ours, applied)
         return
       } catch (err) {
         const permanent = err instanceof PermanentError || err instanceof EventValidationError
         if (permanent || attempt >= retry.attempts) return deadLetter(d, err, 'failed', attempt)
-        log.warn({ ...about, attempt, ...errorFields(err) }, 'handler failed; retrying')
+        log.warn({ ...aboutOf(d, ours), attempt, ...errorFields(err) }, 'handler failed; retrying')
         await sleep(backoffDelay(attempt, retry.backoff))
         await d.heartbeat()
       }
@@ -184,10 +196,8 @@ export function consume<S extends Schema>(opts: ConsumeOptions<S>): Promise<Subs
   async function handleBatch(ds: Delivery[]): Promise<void> {
     const events: { d: Delivery; event: Event }[] = []
     for (const d of ds) {
-      const parsed = parseMessage(d.value)
-      const type = (parsed as { type?: unknown } | null)?.type
-      if (typeof type === 'string' && !Object.hasOwn(handlers, type)) continue
-      events.push({ d, event: validateEvent(parsed) })
+      const event = eventOf(d)
+      if (event) events.push({ d, event })
     }
     if (events.length === 0) return
     // Read by the transaction when an event is staged: set to each message's before its handler runs.
@@ -196,26 +206,21 @@ export function consume<S extends Schema>(opts: ConsumeOptions<S>): Promise<Subs
       store,
       (t) =>
         events.map(({ d, event }) => {
-          if (!recordInbox(store, group, event.id, d.topic)) return false
           const traceparent = d.headers.traceparent
           Object.assign(context, causedBy(event, childTraceparent(traceparent)))
           const own: Tx<S> = { ...t, afterCommit: (fn) => t.afterCommit(() => inTrace(traceparent, fn)) }
           try {
-            inTrace(traceparent, () => (handlers[event.type] as Handler<S, EventType>)(event, own))
+            return inTrace(traceparent, () => apply(own, d, event))
           } catch (error) {
             failedInBatch.set(event.id, { error })
             throw error
           }
-          return true
         }),
       context,
     )
-    if (log.isLevelEnabled('debug')) {
-      events.forEach(({ d, event }, i) => {
-        const about = { eventId: event.id, type: event.type, traceId: traceIdOf(d.headers.traceparent) }
-        log.debug({ ...about, applied: applied[i] }, applied[i] ? 'event applied' : 'duplicate event skipped')
-      })
-    }
+    events.forEach(({ d, event }, i) => {
+      logApplied(d, event, applied[i] as boolean)
+    })
   }
 
   return bus.subscribe({ group, topics: topicsOf(handlers as Handlers<Schema>), handle, handleBatch })
