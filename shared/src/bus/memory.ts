@@ -56,6 +56,14 @@ interface Group {
  * once the messages are in the journal, and a restarted bus delivers each group what it had not
  * consumed. Without one, a message published but not yet handled is gone if the process dies.
  */
+/** The message at `offset` of a partition, as a handler gets it. */
+const deliveryAt = (part: Partition, partition: number, offset: number): Delivery => ({
+  ...(part.log[offset - part.base] as BusMessage),
+  partition,
+  offset: String(offset),
+  heartbeat: async () => {},
+})
+
 export class MemoryBus implements Bus {
   readonly transport = 'memory' as const
   private readonly partitions: number
@@ -290,23 +298,19 @@ export class MemoryBus implements Bus {
         if (g.handleBatch && waiting > 1 && offset >= singlyUntil) {
           const batch: Delivery[] = []
           for (let at = offset; at < offset + Math.min(waiting, MAX_BATCH); at++) {
-            const m = part.log[at - part.base] as BusMessage
-            batch.push({ ...m, partition, offset: String(at), heartbeat: async () => {} })
+            batch.push(deliveryAt(part, partition, at))
           }
           try {
             await g.handleBatch(batch)
             if (this.duplicate && g.handleBatch) await g.handleBatch(batch)
-            cursors[partition] = offset + batch.length
-            if (this.journal) this.dirty.add(g)
-            this.trim(topic, partition)
+            this.advance(g, topic, partition, offset + batch.length)
           } catch {
             // Nothing of it was applied: the one-by-one path below retries, logs and dead-letters.
             singlyUntil = offset + batch.length
           }
           continue
         }
-        const m = part.log[offset - part.base] as BusMessage
-        const delivery: Delivery = { ...m, partition, offset: String(offset), heartbeat: async () => {} }
+        const delivery = deliveryAt(part, partition, offset)
         try {
           await g.handle(delivery)
           if (this.duplicate && g.handle) await g.handle(delivery)
@@ -320,9 +324,7 @@ export class MemoryBus implements Bus {
           continue
         }
         failures = 0
-        cursors[partition] = offset + 1
-        if (this.journal) this.dirty.add(g)
-        this.trim(topic, partition)
+        this.advance(g, topic, partition, offset + 1)
       }
     } finally {
       // In the same tick as the loop's last look at the partition. Cleared any later (once the
@@ -330,6 +332,13 @@ export class MemoryBus implements Bus {
       // start none, and wait for the next message on the partition: possibly forever.
       g.pumping.delete(id)
     }
+  }
+
+  /** The group has consumed the partition up to `next`: its cursor moves (journaled), and the log is trimmed. */
+  private advance(g: Group, topic: string, partition: number, next: number): void {
+    ;(g.cursors.get(topic) as number[])[partition] = next
+    if (this.journal) this.dirty.add(g)
+    this.trim(topic, partition)
   }
 
   /** Drops messages every group that ever read the topic has consumed. */
