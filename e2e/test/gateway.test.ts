@@ -1,5 +1,6 @@
 // The real Caddy on the root Caddyfile in front of services listening on their own ports, as in the
-// distributed mode: routing, docs, the not-found problem, X-Forwarded-For and an unbuffered stream.
+// distributed mode: routing, docs, the not-found problem, X-Forwarded-For, an unbuffered stream, and a
+// stream its client left ended upstream too.
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { MemoryBus, type RunningService, startService } from '@mart/shared'
@@ -170,5 +171,37 @@ describeCaddy('the gateway (Caddy) in front of services on their own ports', () 
     await expectLiveOrderStream(res, () =>
       call(`/api/orders/${id}/cancel`, alice, { method: 'POST', body: {} }),
     )
+  }, 60_000)
+
+  test('a client that leaves a stream through Caddy frees its place in the service, without waiting for a heartbeat', async () => {
+    const sign = await devTokenSigner(tmp.dir)
+    const admin = await sign('admin')
+    const alice = await sign('user', { sub: crypto.randomUUID() })
+    const id = await unpaidLampOrder(call, admin, alice)
+    const follow = async () => {
+      const abort = new AbortController()
+      aborts.push(abort)
+      const res = await fetch(`${caddy.url}/api/orders/${id}/stream`, {
+        headers: { authorization: `Bearer ${alice}`, accept: 'text/event-stream' },
+        signal: abort.signal,
+      })
+      return { res, abort }
+    }
+    // A person may hold five streams (the service's per-user bound); the sixth is refused.
+    const open = []
+    for (let i = 0; i < 5; i++) open.push(await follow())
+    expect(open.map((o) => o.res.status)).toEqual([200, 200, 200, 200, 200])
+    expect((await follow()).res.status).toBe(429)
+
+    // The client closes its connection to Caddy, and that is all. Caddy must end its request to the
+    // service with it: one that only notices when it next writes to the gone client (a heartbeat,
+    // 15 s) keeps the place taken for two heartbeats or more, past this wait.
+    open[0]?.abort.abort()
+    await waitFor(async () => {
+      const next = await follow()
+      if (next.res.status === 200) return true
+      await next.res.body?.cancel()
+      return false
+    }, 'the service to end the stream its client left, and give the place back')
   }, 60_000)
 })
