@@ -95,12 +95,11 @@ export async function startTarget(o: StartOptions): Promise<Target> {
     env.PUBLIC_URL = `http://127.0.0.1:${port}`
   }
   const log = openSync(logFile, 'a')
-  // LOAD_CPU_PROF=DIR: the marketplace's process writes a CPU profile there as it stops (summarise
-  // it with scripts/bench/cpuprofile.ts).
-  const profile = process.env.LOAD_CPU_PROF
-    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LOAD_CPU_PROF}`]
-    : []
-  const child = Bun.spawn(['bun', ...profile, join(root, 'scripts', 'dev.ts')], {
+  // LOAD_CPU_PROF=DIR: each of the marketplace's Bun processes (dev.ts, and distributed the six
+  // services it starts, which inherit BUN_OPTIONS) writes a CPU profile there as it stops; summarise
+  // them with scripts/bench/cpuprofile.ts.
+  if (process.env.LOAD_CPU_PROF) env.BUN_OPTIONS = `--cpu-prof --cpu-prof-dir=${process.env.LOAD_CPU_PROF}`
+  const child = Bun.spawn(['bun', join(root, 'scripts', 'dev.ts')], {
     cwd: root,
     env,
     stdin: 'ignore',
