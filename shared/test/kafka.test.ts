@@ -50,7 +50,50 @@ describeKafka('kafka: crashes, dead letters and redrive', (brokers) => {
     await waitFor(() => again.applied().some((r) => r.id === 'b'), 'b applied after the restart', 30_000)
     expect(again.applied().map((r) => r.id)).toEqual(['a', 'die', 'b'])
     expect(again.inboxRows()).toBe(3)
-  })
+    // The killed member stays in the group until its session times out (10 s): the restarted one
+    // joins only after that.
+  }, 60_000)
+
+  test('a waiting backlog reaches handleBatch in one piece; a group stopped cleanly commits what it handled, so its successor starts after it', async () => {
+    const p = producer(tmp.dir, bus)
+    stops.push(p.stop)
+    // Published before the group exists: the first fetch finds all of it (one key, one partition).
+    for (let i = 0; i < 20; i++) p.create(`backlog-${i}`, 'one-key')
+    p.relay.start()
+    await waitFor(() => p.relay.pending() === 0, 'the backlog published')
+
+    const batches: number[] = []
+    const seen: string[] = []
+    const first = await bus.subscribe({
+      group: 'successive',
+      topics: ['product.events'],
+      handle: async (d) => {
+        batches.push(1)
+        seen.push(JSON.parse(d.value).data.id)
+      },
+      handleBatch: async (ds) => {
+        batches.push(ds.length)
+        for (const d of ds) seen.push(JSON.parse(d.value).data.id)
+      },
+    })
+    await waitFor(() => seen.length === 20, 'the backlog handled')
+    expect(Math.max(...batches)).toBeGreaterThan(1)
+    // Stopped at once: well within the interval of the background commits.
+    await first.close()
+
+    const later: string[] = []
+    const second = await bus.subscribe({
+      group: 'successive',
+      topics: ['product.events'],
+      handle: async (d) => {
+        later.push(JSON.parse(d.value).data.id)
+      },
+    })
+    stops.push(() => second.close())
+    p.create('after', 'one-key')
+    await waitFor(() => later.includes('after'), 'the next message')
+    expect(later).toEqual(['after'])
+  }, 60_000)
 
   test('a consumer kafkajs crashes for good (an error it does not restart on) is started again, and gets its message back', async () => {
     const p = producer(tmp.dir, bus)

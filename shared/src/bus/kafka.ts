@@ -11,7 +11,8 @@ import {
 import type { Logger } from 'pino'
 import { errorFields } from '../log.ts'
 import { backoffDelay, sleep } from '../retry.ts'
-import type { Bus, BusMessage, PartitionLag, SubscribeOptions, Subscription } from './types.ts'
+import { PendingOffsets } from './kafka-offsets.ts'
+import type { Bus, BusMessage, Delivery, PartitionLag, SubscribeOptions, Subscription } from './types.ts'
 
 export interface KafkaBusOptions {
   brokers: string[]
@@ -38,12 +39,17 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 }
 
 const PROBE_TIMEOUT_MS = 5000
+/** How often a group's handled offsets are committed (kafkajs's autoCommitInterval, which we had). */
+const COMMIT_EVERY_MS = 200
+/** At most this many messages of a fetched batch go to a group's handleBatch at once. */
+const MAX_BATCH = 100
 
 /**
  * Kafka through kafkajs: an idempotent producer (acks=-1, one request in flight so retries keep
  * order), topics created up front, consumer groups whose offsets are committed only for messages
- * whose handler resolved, fetch settings tuned for a saga's latency, reconnection when the broker
- * goes away and returns, and a probe of the broker so that readiness says when it is away.
+ * whose handler resolved (in the background, PendingOffsets), a fetched batch handed to the
+ * group's handleBatch in one piece, fetch settings tuned for a saga's latency, reconnection when
+ * the broker goes away and returns, and a probe of the broker so that readiness says when it is away.
  */
 export class KafkaBus implements Bus {
   readonly transport = 'kafka' as const
@@ -163,13 +169,81 @@ export class KafkaBus implements Bus {
     const stopped = new AbortController()
     let current: Consumer | null = null
     let replacing = false
+    const pending = new PendingOffsets()
+    /** The batches being handled now: closing waits for them, then commits what they did. */
+    const handling = new Set<Promise<void>>()
+
+    /** Commits the offsets handled since the last commit; kept for the next one if it fails. */
+    const commit = async () => {
+      const consumer = current
+      if (!consumer || pending.size === 0) return
+      const offsets = pending.take()
+      try {
+        await consumer.commitOffsets(offsets)
+      } catch (err) {
+        pending.failed(offsets)
+        this.opts.log.warn({ group: opts.group, ...errorFields(err) }, 'offset commit failed; retrying')
+      }
+    }
+    let committing: Promise<void> | null = null
+    const commitSoon = () => {
+      committing ??= commit().finally(() => {
+        committing = null
+      })
+      return committing
+    }
+    const committer = setInterval(commitSoon, COMMIT_EVERY_MS)
+    committer.unref?.()
+
+    /** One fetched batch of one partition: in pieces through handleBatch, else one by one; in order. */
+    const handleFetched = async (
+      topic: string,
+      partition: number,
+      deliveries: Delivery[],
+      resolveOffset: (offset: string) => void,
+      heartbeat: () => Promise<void>,
+      stale: () => boolean,
+    ) => {
+      const done = (d: Delivery) => {
+        // The fetch position (kafkajs) and the offset to commit (ours) move only past what is handled.
+        resolveOffset(d.offset)
+        pending.handled(topic, partition, d.offset)
+      }
+      // Below this index, messages go one by one: a batch of them failed.
+      let singlyUntil = 0
+      for (let i = 0; i < deliveries.length; ) {
+        if (closed || stale()) return
+        if (opts.handleBatch && deliveries.length - i > 1 && i >= singlyUntil) {
+          const chunk = deliveries.slice(i, i + MAX_BATCH)
+          try {
+            await opts.handleBatch(chunk)
+            done(chunk.at(-1) as Delivery)
+            i += chunk.length
+          } catch {
+            // Nothing of it was applied: the one-by-one path retries, logs and dead-letters.
+            singlyUntil = i + chunk.length
+          }
+        } else {
+          const d = deliveries[i] as Delivery
+          await opts.handle(d)
+          done(d)
+          i++
+        }
+        await heartbeat()
+      }
+    }
 
     /** A consumer of the group, connected, subscribed and running; `joined` once it is in the group. */
     const begin = async () => {
       const consumer = this.kafka.consumer({
         groupId: this.prefix + opts.group,
-        // kafkajs waits up to 5 s for a fetch to fill by default: far too slow for a saga.
-        maxWaitTimeInMs: 50,
+        // With minBytes 1 the broker answers a fetch as soon as one message is there: maxWait only
+        // bounds how long it holds a fetch that finds nothing. kafkajs fetches on a connection of
+        // its own (the heartbeats and commits do not queue behind it) and only after the last batch
+        // is handled, so a longer wait costs no latency; a shorter one is a fetch round trip every
+        // few ms per service at rest (50 ms: a quarter of a core for the six, and the broker's).
+        // Well under the session timeout, since an empty fetch is when kafkajs heartbeats.
+        maxWaitTimeInMs: 500,
         minBytes: 1,
         sessionTimeout: 10_000,
         rebalanceTimeout: 20_000,
@@ -186,8 +260,9 @@ export class KafkaBus implements Bus {
       this.consumers.add(consumer)
       current = consumer
       const joined = new Promise<void>((resolve) =>
-        consumer.on(consumer.events.GROUP_JOIN, () => {
+        consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
           this.crashed.delete(opts.group)
+          pending.keepOnly(payload.memberAssignment)
           resolve()
         }),
       )
@@ -211,25 +286,44 @@ export class KafkaBus implements Bus {
         await consumer.connect()
         await consumer.subscribe({ topics: opts.topics.map(this.physical), fromBeginning: true })
         await consumer.run({
-          // Offsets of handled messages are committed in the background; one that was not handled is
-          // never committed, so it comes back after a crash and the inbox absorbs the repeat.
-          autoCommit: true,
-          autoCommitInterval: 200,
+          // Offsets of handled messages are committed in the background (commitSoon); one that was
+          // not handled is never committed, so it comes back after a crash and the inbox absorbs
+          // the repeat.
+          autoCommit: false,
+          eachBatchAutoResolve: false,
           partitionsConsumedConcurrently: this.opts.partitions ?? 3,
-          eachMessage: async ({ topic, partition, message, heartbeat }) => {
-            const headers: Record<string, string> = {}
-            for (const [k, v] of Object.entries(message.headers ?? {})) {
-              if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0]) : String(v)
-            }
-            await opts.handle({
-              topic: this.logical(topic),
-              key: message.key?.toString() ?? '',
-              value: message.value?.toString() ?? '',
-              headers,
-              partition,
-              offset: message.offset,
-              heartbeat,
+          eachBatch: async ({ batch, resolveOffset, heartbeat, isStale }) => {
+            if (closed) return
+            const topic = this.logical(batch.topic)
+            const deliveries = batch.messages.map((message): Delivery => {
+              const headers: Record<string, string> = {}
+              for (const [k, v] of Object.entries(message.headers ?? {})) {
+                if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0]) : String(v)
+              }
+              return {
+                topic,
+                key: message.key?.toString() ?? '',
+                value: message.value?.toString() ?? '',
+                headers,
+                partition: batch.partition,
+                offset: message.offset,
+                heartbeat,
+              }
             })
+            const run = handleFetched(
+              batch.topic,
+              batch.partition,
+              deliveries,
+              resolveOffset,
+              heartbeat,
+              isStale,
+            )
+            handling.add(run)
+            try {
+              await run
+            } finally {
+              handling.delete(run)
+            }
           },
         })
       } catch (err) {
@@ -266,6 +360,17 @@ export class KafkaBus implements Bus {
     const close = async () => {
       closed = true
       stopped.abort()
+      clearInterval(committer)
+      // What is being handled finishes (no new message starts), and its offsets are committed
+      // before the consumer leaves; a broker that does not answer does not hold the stop for long.
+      await Promise.allSettled([...handling])
+      const waited = new AbortController()
+      await Promise.race([
+        commitSoon()
+          .then(commitSoon)
+          .finally(() => waited.abort()),
+        sleep(PROBE_TIMEOUT_MS, waited.signal),
+      ])
       const consumer = current
       if (consumer) {
         this.consumers.delete(consumer)
