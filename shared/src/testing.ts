@@ -344,6 +344,10 @@ export async function startHarness<S extends Schema, CS extends TObject>(
   // How many deliveries of each event the service's group has finished (a handler that throws is
   // delivered again, so finished means handled, applied or dead-lettered).
   const handled = new Map<string, number>()
+  const count = (d: Delivery) => {
+    const id = eventIdOf(d.value)
+    if (id) handled.set(id, (handled.get(id) ?? 0) + 1)
+  }
   const tracked = overrideBus(bus, {
     subscribe: (o) =>
       bus.subscribe(
@@ -353,9 +357,15 @@ export async function startHarness<S extends Schema, CS extends TObject>(
               ...o,
               handle: async (d) => {
                 await o.handle(d)
-                const id = eventIdOf(d.value)
-                if (id) handled.set(id, (handled.get(id) ?? 0) + 1)
+                count(d)
               },
+              // Both transports hand waiting messages over in batches.
+              ...(o.handleBatch && {
+                handleBatch: async (ds: Delivery[]) => {
+                  await o.handleBatch?.(ds)
+                  for (const d of ds) count(d)
+                },
+              }),
             },
       ),
   })
