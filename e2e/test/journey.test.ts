@@ -100,10 +100,14 @@ describeKafka('the customer’s journey through the gateway', (brokers) => {
           30_000,
         )
 
-      /** POST /api/payments: retried while the payment service has not heard the order is payable (409). */
+      /**
+       * POST /api/payments: retried while the payment service has not heard the order is payable:
+       * 409, or 404 while it has not heard of the order at all (the order service may say `unpaid`
+       * before payment has read order.placed from Kafka).
+       */
       const pay = async (who: Person, orderId: string, method: 'stripe' | 'cod') =>
         (
-          await until(`the order to be payable by ${method}`, [409], () =>
+          await until(`the order to be payable by ${method}`, [404, 409], () =>
             sys.call('POST', '/api/payments', { body: { orderId, method }, token: who.token }),
           )
         ).body
