@@ -18,7 +18,7 @@ import { firstOrder, type OrderContext, type Pay, type Placed } from './orders.t
 import { errorsText, fixed, machine, machineText, metricsTable, notesText } from './report.ts'
 import { runStep, type StepResult } from './run.ts'
 import * as scenarios from './scenarios.ts'
-import { prepare } from './setup.ts'
+import { keepFresh, prepare } from './setup.ts'
 import { type Mode, startTarget } from './target.ts'
 
 const { values: opts, positionals } = parseArgs({
@@ -113,10 +113,12 @@ if ((name === 'checkout' || name === 'mix') && pay !== 'cod' && !target.webhookS
 }
 
 let exitCode = 0
+let stopRefreshing = () => {}
 try {
   const call = client(target.url)
   say(`setting up: ${settings.products} products, ${users} customers...`)
   const world = await prepare(call, { admin: target.admin, products: settings.products, customers: users })
+  stopRefreshing = keepFresh(call, [world.admin, ...world.customers])
   const ledger: Placed[] = []
   const ctx: OrderContext = {
     base: target.url,
@@ -194,7 +196,7 @@ try {
   const doctor = opts['doctor-check'] ? Number(opts['doctor-check']) : undefined
   const verdict = await check({
     call,
-    adminToken: world.adminToken,
+    adminToken: world.admin.token,
     customerIds: world.customers.map((c) => c.id),
     products: world.products,
     ledger,
@@ -273,6 +275,7 @@ try {
   console.error(err instanceof Error ? (err.stack ?? err.message) : String(err))
   exitCode = 1
 } finally {
+  stopRefreshing()
   await target.stop()
 }
 process.exit(exitCode)
