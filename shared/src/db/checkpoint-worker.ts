@@ -70,7 +70,7 @@ self.onmessage = (e: MessageEvent<Message>) => {
       const frames = checkpoint(db)
       if (open.get(m.file) !== entry) return
       const catchingUp = frames >= catchUpAbove && frames < fallback
-      entry.timer = setTimeout(round, catchingUp ? CATCH_UP_MS : m.intervalMs)
+      entry.timer = setTimeout(round, catchingUp ? Math.min(CATCH_UP_MS, m.intervalMs) : m.intervalMs)
     }
     entry.timer = setTimeout(round, m.intervalMs)
     open.set(m.file, entry)
