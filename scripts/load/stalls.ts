@@ -111,6 +111,13 @@ for (const [s, v] of [...seconds].sort((a, b) => a[0] - b[0])) {
     `| ${s} | ${v.maxLag} | ${v.lagMs} | ${v.main}% | ${v.others}% | ${pct(v.busy, v.total)} | ${ms(v.cpuWaitUs)} | ${ms(v.ioFullUs)} | ${v.kernelMs} | ${v.heap} | ${v.restarts.join(' ')} |`,
   )
 }
+const all = [...seconds.values()]
+const sum = (f: (v: Second) => number) => all.reduce((n, v) => n + f(v), 0)
+console.log(
+  `\n${all.length} s: the event loop late by ${sum((v) => v.lagMs)} ms in all (the longest ${Math.max(...all.map((v) => v.maxLag))} ms), ` +
+    `its thread on a core ${Math.round(sum((v) => v.main) / all.length)}% on average and in the kernel ${sum((v) => v.kernelMs)} ms; ` +
+    `some task of the machine waiting for a core ${ms(sum((v) => v.cpuWaitUs) / all.length)} ms a second`,
+)
 if (stacks.size) {
   console.log('\nthe event loop thread in the kernel (D), by stack (10 ms samples):')
   for (const [stack, n] of [...stacks].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`${n}\t${stack}`)
