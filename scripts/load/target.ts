@@ -100,7 +100,13 @@ export async function startTarget(o: StartOptions): Promise<Target> {
   const profile = process.env.LOAD_CPU_PROF
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LOAD_CPU_PROF}`]
     : []
-  const child = Bun.spawn(['bun', ...profile, join(root, 'scripts', 'dev.ts')], {
+  // LOAD_STALL_LOG=FILE: the marketplace's process records its event loop's delays, its WALs and
+  // what its thread and the machine were doing (scripts/load/stall-monitor.ts; summarise it with
+  // scripts/load/stalls.ts).
+  const preload = process.env.LOAD_STALL_LOG
+    ? ['--preload', join(root, 'scripts', 'load', 'stall-monitor.ts')]
+    : []
+  const child = Bun.spawn(['bun', ...profile, ...preload, join(root, 'scripts', 'dev.ts')], {
     cwd: root,
     env,
     stdin: 'ignore',
