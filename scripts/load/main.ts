@@ -14,6 +14,7 @@ import { startBaseline } from './baseline.ts'
 import { check } from './check.ts'
 import { client } from './client.ts'
 import { isGood, lastGood, nextRate, type Step } from './find-max.ts'
+import { heapText, readHeapLog } from './heap-log.ts'
 import { firstOrder, type OrderContext, type Pay, type Placed } from './orders.ts'
 import { errorsText, fixed, machine, machineText, metricsTable, notesText } from './report.ts'
 import { runStep, type StepResult } from './run.ts'
@@ -179,6 +180,7 @@ try {
     return { steps, result: good ? steps.find((x) => x.offered === good.rate) : undefined }
   }
 
+  const measuredFrom = Date.now()
   const main = await measure(scenario, serverPids, name)
 
   // The hello-world the same way, same generator, same run: browse only (the catalogue's yardstick).
@@ -219,7 +221,9 @@ try {
           ...(findMax ? { maxRate: baseline.result.offered / main.result.offered } : {}),
         }
       : undefined
-  const out = { machine: m, settings, ...main, baseline, ratio, check: verdict }
+  const heapLog = process.env.LOAD_HEAP_LOG
+  const heap = heapLog ? readHeapLog(heapLog, measuredFrom) : undefined
+  const out = { machine: m, settings, ...main, baseline, ratio, heap, check: verdict }
   if (opts.json) console.log(JSON.stringify(out, null, 2))
   else {
     const print = (title: string, r: StepResult) => {
@@ -262,6 +266,7 @@ try {
             : ''),
       )
     }
+    if (heap) console.log(`\n${heapText(heap)}`)
     const f = verdict.figures
     console.log(
       `\ncorrectness: ${verdict.ok ? 'OK' : 'FAILED'}: ${f.ordersPlaced} orders placed (${JSON.stringify(f.states)}), ` +

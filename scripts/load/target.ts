@@ -103,9 +103,12 @@ export async function startTarget(o: StartOptions): Promise<Target> {
   // LOAD_STALL_LOG=FILE: the marketplace's process records its event loop's delays, its WALs and
   // what its thread and the machine were doing (scripts/load/stall-monitor.ts; summarise it with
   // scripts/load/stalls.ts).
-  const preload = process.env.LOAD_STALL_LOG
-    ? ['--preload', join(root, 'scripts', 'load', 'stall-monitor.ts')]
-    : []
+  // LOAD_HEAP_LOG=FILE: it also writes its JS heap after a full collection every LOAD_HEAP_EVERY
+  // seconds (scripts/load/heap-watch.ts): the report summarises it. The embedded mode's one process.
+  const preload = [
+    ...(process.env.LOAD_STALL_LOG ? ['--preload', join(root, 'scripts', 'load', 'stall-monitor.ts')] : []),
+    ...(process.env.LOAD_HEAP_LOG ? ['--preload', join(root, 'scripts', 'load', 'heap-watch.ts')] : []),
+  ]
   const child = Bun.spawn(['bun', ...profile, ...preload, join(root, 'scripts', 'dev.ts')], {
     cwd: root,
     env,
