@@ -14,11 +14,12 @@ import { startBaseline } from './baseline.ts'
 import { check } from './check.ts'
 import { client } from './client.ts'
 import { isGood, lastGood, nextRate, type Step } from './find-max.ts'
+import { heapText, readHeapLog } from './heap-log.ts'
 import { firstOrder, type OrderContext, type Pay, type Placed } from './orders.ts'
 import { errorsText, fixed, machine, machineText, metricsTable, notesText } from './report.ts'
 import { runStep, type StepResult } from './run.ts'
 import * as scenarios from './scenarios.ts'
-import { prepare } from './setup.ts'
+import { keepFresh, prepare } from './setup.ts'
 import { type Mode, startTarget } from './target.ts'
 
 const { values: opts, positionals } = parseArgs({
@@ -113,10 +114,12 @@ if ((name === 'checkout' || name === 'mix') && pay !== 'cod' && !target.webhookS
 }
 
 let exitCode = 0
+let stopRefreshing = () => {}
 try {
   const call = client(target.url)
   say(`setting up: ${settings.products} products, ${users} customers...`)
   const world = await prepare(call, { admin: target.admin, products: settings.products, customers: users })
+  stopRefreshing = keepFresh(call, [world.admin, ...world.customers])
   const ledger: Placed[] = []
   const ctx: OrderContext = {
     base: target.url,
@@ -177,6 +180,7 @@ try {
     return { steps, result: good ? steps.find((x) => x.offered === good.rate) : undefined }
   }
 
+  const measuredFrom = Date.now()
   const main = await measure(scenario, serverPids, name)
 
   // The hello-world the same way, same generator, same run: browse only (the catalogue's yardstick).
@@ -194,7 +198,7 @@ try {
   const doctor = opts['doctor-check'] ? Number(opts['doctor-check']) : undefined
   const verdict = await check({
     call,
-    adminToken: world.adminToken,
+    adminToken: world.admin.token,
     customerIds: world.customers.map((c) => c.id),
     products: world.products,
     ledger,
@@ -217,7 +221,9 @@ try {
           ...(findMax ? { maxRate: baseline.result.offered / main.result.offered } : {}),
         }
       : undefined
-  const out = { machine: m, settings, ...main, baseline, ratio, check: verdict }
+  const heapLog = process.env.LOAD_HEAP_LOG
+  const heap = heapLog ? readHeapLog(heapLog, measuredFrom) : undefined
+  const out = { machine: m, settings, ...main, baseline, ratio, heap, check: verdict }
   if (opts.json) console.log(JSON.stringify(out, null, 2))
   else {
     const print = (title: string, r: StepResult) => {
@@ -260,6 +266,7 @@ try {
             : ''),
       )
     }
+    if (heap) console.log(`\n${heapText(heap)}`)
     const f = verdict.figures
     console.log(
       `\ncorrectness: ${verdict.ok ? 'OK' : 'FAILED'}: ${f.ordersPlaced} orders placed (${JSON.stringify(f.states)}), ` +
@@ -273,6 +280,7 @@ try {
   console.error(err instanceof Error ? (err.stack ?? err.message) : String(err))
   exitCode = 1
 } finally {
+  stopRefreshing()
   await target.stop()
 }
 process.exit(exitCode)

@@ -67,6 +67,27 @@ export function treeRssMiB(root: number): number {
   return t.length ? (t.reduce((n, s) => n + s.rssPages, 0) * 4096) / 2 ** 20 : Number.NaN
 }
 
+/**
+ * Resident memory of `root` and its descendants by kind, MiB (/proc/PID/status): `anon` is the
+ * processes' own (JS heaps, SQLite's page caches, the allocator's), `file` mapped files (the
+ * binaries), `shmem` shared mappings (SQLite's WAL indexes, the -shm files). A leak grows `anon`.
+ */
+export function treeMemoryMiB(root: number): { anon: number; file: number; shmem: number } {
+  const sum = { anon: 0, file: 0, shmem: 0 }
+  for (const { pid } of tree(root)) {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+      const kb = (name: string) => Number(status.match(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm'))?.[1] ?? 0)
+      sum.anon += kb('RssAnon') / 1024
+      sum.file += kb('RssFile') / 1024
+      sum.shmem += kb('RssShmem') / 1024
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return sum
+}
+
 /** A free port on 127.0.0.1 (a moment ago). */
 export function freePort(): number {
   const s = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })

@@ -1,6 +1,6 @@
 // One measured stretch: a scenario at a rate for some seconds on the open loop, with a progress line
 // each second, what the server's processes and the generator spent in CPU, and the figures.
-import { treeCpuMs, treeRssMiB } from './processes.ts'
+import { treeCpuMs, treeMemoryMiB, treeRssMiB } from './processes.ts'
 import { Recorder, type RunFigures } from './recorder.ts'
 import { fixed } from './report.ts'
 import type { Scenario } from './scenarios.ts'
@@ -24,6 +24,8 @@ export interface StepResult extends RunFigures {
   serverRssMiB: number
   /** The server's resident memory each second of the step, MiB (growth over a soak shows here). */
   serverRssEachSecond: number[]
+  /** The same by kind (processes.ts treeMemoryMiB): what grows when RSS grows. */
+  serverMemoryEachSecond: { anon: number; file: number; shmem: number }[]
 }
 
 /** How long the last answers may take after the last start (each request has its own timeout too). */
@@ -48,11 +50,23 @@ export async function runStep(
   const rss = () =>
     o.serverPids.length ? o.serverPids.reduce((n, pid) => n + treeRssMiB(pid), 0) : Number.NaN
   const rssEachSecond: number[] = []
+  const memoryEachSecond: { anon: number; file: number; shmem: number }[] = []
+  const memory = () => {
+    const sum = { anon: 0, file: 0, shmem: 0 }
+    for (const pid of o.serverPids) {
+      const m = treeMemoryMiB(pid)
+      sum.anon += Math.round(m.anon)
+      sum.file += Math.round(m.file)
+      sum.shmem += Math.round(m.shmem)
+    }
+    return sum
+  }
   const tick = setInterval(() => {
     second++
     const f = rec.takeSecond()
     const now = rss()
     rssEachSecond.push(Math.round(now))
+    if (o.serverPids.length) memoryEachSecond.push(memory())
     if (!o.quiet) {
       console.error(
         `${o.label} ${String(second).padStart(3)} s: offered ${o.rate}/s, started ${started}, ` +
@@ -90,6 +104,7 @@ export async function runStep(
     generatorCpuMsPerOp: (gen.user + gen.system) / 1000 / Math.max(1, started),
     serverRssMiB: rss(),
     serverRssEachSecond: rssEachSecond,
+    serverMemoryEachSecond: memoryEachSecond,
     ...figures,
   }
 }

@@ -4,10 +4,17 @@
 // limit allows.
 import { type Call, expectStatus } from './client.ts'
 
-export interface Customer {
+/** A logged-in client's tokens: `token` is swapped for a fresh one before it expires (keepFresh). */
+export interface Session {
+  token: string
+  refreshToken: string
+  /** When to swap `token` for a fresh one, ms since the epoch: two thirds into its life. */
+  refreshAt: number
+}
+
+export interface Customer extends Session {
   id: string
   username: string
-  token: string
 }
 
 export interface Product {
@@ -18,7 +25,7 @@ export interface Product {
 
 export interface World {
   runId: string
-  adminToken: string
+  admin: Session
   products: Product[]
   customers: Customer[]
   /** Words of the product names, for searches that find something. */
@@ -30,9 +37,44 @@ const PASSWORD = 'load-customer-password'
 /** Far more than any run orders: a rejection for want of stock would be a failure of the check. */
 export const STOCK = 1_000_000_000
 
-export async function login(call: Call, username: string, password: string): Promise<string> {
-  const body = await expectStatus(200, call, 'POST', '/api/auth/login', { body: { username, password } })
-  return body.accessToken as string
+const sessionOf = (body: { accessToken: string; refreshToken: string }): Session => {
+  const claims = JSON.parse(Buffer.from(body.accessToken.split('.')[1] ?? '', 'base64url').toString())
+  const [issued, expires] = [Number(claims.iat) * 1000, Number(claims.exp) * 1000]
+  return {
+    token: body.accessToken,
+    refreshToken: body.refreshToken,
+    refreshAt: issued + ((expires - issued) * 2) / 3,
+  }
+}
+
+export async function login(call: Call, username: string, password: string): Promise<Session> {
+  return sessionOf(await expectStatus(200, call, 'POST', '/api/auth/login', { body: { username, password } }))
+}
+
+/**
+ * Refreshes each session's access token, as a client does, once less than a third of its life is
+ * left: a run longer than the access token TTL (15 min by default) keeps going. Answers how to stop.
+ */
+export function keepFresh(call: Call, sessions: Session[]): () => void {
+  let busy = false
+  const timer = setInterval(async () => {
+    if (busy) return
+    busy = true
+    try {
+      for (const s of sessions) {
+        if (Date.now() < s.refreshAt) continue
+        const body = await expectStatus(200, call, 'POST', '/api/auth/refresh', {
+          body: { refreshToken: s.refreshToken },
+        })
+        Object.assign(s, sessionOf(body))
+      }
+    } catch (err) {
+      console.error(`refreshing a session failed: ${err instanceof Error ? err.message : String(err)}`)
+    } finally {
+      busy = false
+    }
+  }, 5_000)
+  return () => clearInterval(timer)
 }
 
 /** `n` tasks, at most `width` at a time. */
@@ -55,7 +97,8 @@ export async function prepare(
   opts: { admin: { username: string; password: string }; products: number; customers: number },
 ): Promise<World> {
   const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 5)}`
-  const adminToken = await login(call, opts.admin.username, opts.admin.password)
+  const admin = await login(call, opts.admin.username, opts.admin.password)
+  const adminToken = admin.token
   const products = await inBatches(opts.products, 4, async (i) => {
     const name = `Load ${runId} ${WORDS[i % WORDS.length]} ${i}`
     const body = await expectStatus(201, call, 'POST', '/api/products', {
@@ -74,7 +117,7 @@ export async function prepare(
     const body = await expectStatus(201, call, 'POST', '/api/auth/register', {
       body: { username, email: `${username}@mart.test`, password: PASSWORD },
     })
-    return { id: body.id as string, username, token: await login(call, username, PASSWORD) }
+    return { id: body.id as string, username, ...(await login(call, username, PASSWORD)) }
   })
   // Inventory holds every product's stock once product.created went round the bus.
   for (const p of products) {
@@ -84,5 +127,5 @@ export async function prepare(
       await Bun.sleep(50)
     }
   }
-  return { runId, adminToken, products, customers, words: WORDS }
+  return { runId, admin, products, customers, words: WORDS }
 }

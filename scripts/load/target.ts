@@ -99,7 +99,16 @@ export async function startTarget(o: StartOptions): Promise<Target> {
   // services it starts, which inherit BUN_OPTIONS) writes a CPU profile there as it stops; summarise
   // them with scripts/bench/cpuprofile.ts.
   if (process.env.LOAD_CPU_PROF) env.BUN_OPTIONS = `--cpu-prof --cpu-prof-dir=${process.env.LOAD_CPU_PROF}`
-  const child = Bun.spawn(['bun', join(root, 'scripts', 'dev.ts')], {
+  // LOAD_STALL_LOG=FILE: the marketplace's process records its event loop's delays, its WALs and
+  // what its thread and the machine were doing (scripts/load/stall-monitor.ts; summarise it with
+  // scripts/load/stalls.ts).
+  // LOAD_HEAP_LOG=FILE: it also writes its JS heap after a full collection every LOAD_HEAP_EVERY
+  // seconds (scripts/load/heap-watch.ts): the report summarises it. The embedded mode's one process.
+  const preload = [
+    ...(process.env.LOAD_STALL_LOG ? ['--preload', join(root, 'scripts', 'load', 'stall-monitor.ts')] : []),
+    ...(process.env.LOAD_HEAP_LOG ? ['--preload', join(root, 'scripts', 'load', 'heap-watch.ts')] : []),
+  ]
+  const child = Bun.spawn(['bun', ...preload, join(root, 'scripts', 'dev.ts')], {
     cwd: root,
     env,
     stdin: 'ignore',

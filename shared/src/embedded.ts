@@ -5,7 +5,7 @@ import { MemoryBus } from './bus/memory.ts'
 import { ConfigError, checkServiceConfigs, loadConfig, serviceConfig } from './config.ts'
 import { problemOf } from './errors.ts'
 import { GATEWAY_PORT, routeFor, type ServiceName } from './gateway.ts'
-import { figuresOf, keepStreamOpen, problemResponse } from './http.ts'
+import { figuresOf, keepStreamOpen, pathOf, problemResponse } from './http.ts'
 import { PARSER_BODY_LIMIT, raiseParserLimits } from './http-limits.ts'
 import { exitOnSignal, type RunningService, type ServiceDefinition, startService } from './lifecycle.ts'
 import { createLogger, errorFields, type Logger } from './log.ts'
@@ -93,9 +93,9 @@ export async function startEmbedded(defs: AnyDefinition[], opts: EmbeddedOptions
   const names = [...byName.keys()]
 
   async function fetch(request: Request, server?: Server<undefined>): Promise<Response> {
-    const url = new URL(request.url)
-    if (url.pathname === '/health') return Response.json({ status: 'ok' })
-    if (url.pathname === '/ready') {
+    const pathname = pathOf(request.url)
+    if (pathname === '/health') return Response.json({ status: 'ok' })
+    if (pathname === '/ready') {
       const notReady = running.filter((s) => !s.ready()).map((s) => s.name)
       const services = Object.fromEntries(running.map((s) => [s.name, figuresOf(s.ready)]))
       return Response.json(
@@ -103,16 +103,15 @@ export async function startEmbedded(defs: AnyDefinition[], opts: EmbeddedOptions
         { status: notReady.length ? 503 : 200 },
       )
     }
-    if (url.pathname === '/' || url.pathname === '/api') {
+    if (pathname === '/' || pathname === '/api') {
       return Response.json({ services: names.map((n) => ({ name: n, docs: `/api/${n}/docs` })) })
     }
-    const route = routeFor(url.pathname, names)
+    const route = routeFor(pathname, names)
     const service = route && byName.get(route.service)
-    if (!route || !service)
-      return problemResponse(problemOf('not-found', undefined, { instance: url.pathname }))
+    if (!route || !service) return problemResponse(problemOf('not-found', undefined, { instance: pathname }))
     // Like the gateway: the client's address replaces whatever X-Forwarded-For it sent.
     const forwardedFor = server?.requestIP(request)?.address ?? '127.0.0.1'
-    if (route.path === url.pathname) {
+    if (route.path === pathname) {
       // Most requests keep their path: the request goes on as it is (its headers are ours to
       // change), rather than copied with its headers into a new one.
       request.headers.set('x-forwarded-for', forwardedFor)
@@ -120,6 +119,7 @@ export async function startEmbedded(defs: AnyDefinition[], opts: EmbeddedOptions
     }
     const headers = new Headers(request.headers)
     headers.set('x-forwarded-for', forwardedFor)
+    const url = new URL(request.url)
     url.pathname = route.path
     // The client's signal goes along: a stream learns that its client has gone.
     const response = await service.app.handle(

@@ -27,9 +27,14 @@ const owns = (path: string, prefix: string) =>
  */
 export function routeFor(path: string, available: readonly ServiceName[] = serviceNames): Route | null {
   for (const service of available) {
-    const docs = `/api/${service}/docs`
+    const { docs, prefixes } = prefixesOf.get(service) as { docs: string; prefixes: readonly string[] }
     if (owns(path, docs)) return { service, path: `/docs${path.slice(docs.length)}` }
-    if (services[service].prefixes.some((p) => owns(path, p))) return { service, path }
+    for (const p of prefixes) if (owns(path, p)) return { service, path }
   }
   return null
 }
+
+// Built once: the embedded listener asks routeFor on every request.
+const prefixesOf = new Map<ServiceName, { docs: string; prefixes: readonly string[] }>(
+  serviceNames.map((s) => [s, { docs: `/api/${s}/docs`, prefixes: services[s].prefixes }]),
+)

@@ -2,7 +2,7 @@
 // must be able to find later (an admin's change, a refused admin, a refused token) an audit line.
 import type { Logger } from 'pino'
 import { guardedAccess } from './auth.ts'
-import { audit } from './log.ts'
+import { audit, infoLine } from './log.ts'
 
 export interface Answered {
   request: Request
@@ -34,7 +34,7 @@ export function logAnswered(log: Logger, a: Answered): void {
   const principal = access?.principal
   const line = { ...what, ms: a.ms, ...(principal ? { userId: principal.id } : {}) }
   if (PROBES.has(a.path)) log.debug(line, 'request')
-  else log.info(line, 'request')
+  else infoLine(log, line, 'request')
 
   if (!access) return
   if (a.status === 401 && !principal) audit(log, 'auth.token_refused', { ...what, reason: a.detail })

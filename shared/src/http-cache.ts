@@ -33,7 +33,7 @@ interface SetHeaders {
 export function publicJson(
   request: Request,
   set: SetHeaders,
-  body: string | Uint8Array,
+  body: string | Uint8Array | Blob,
   etag: string,
 ): Response {
   const headers: Record<string, string> = {}

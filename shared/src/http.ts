@@ -133,7 +133,8 @@ function convertedPart(value: unknown, url: URL): string {
   return url.pathname.split('/').includes(text) ? '/params' : '/query'
 }
 
-const pathOf = (url: string) => {
+/** The path of a request's URL (already normalised by the Request), without building a URL. */
+export const pathOf = (url: string) => {
   const start = url.indexOf('/', url.indexOf('//') + 2)
   const end = url.indexOf('?', start)
   return start < 0 ? '/' : url.slice(start, end < 0 ? undefined : end)

@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino'
 import pretty from 'pino-pretty'
+import { LineWriter } from './log-writer.ts'
 import { currentTraceId } from './trace.ts'
 
 export type { Logger } from 'pino'
@@ -65,15 +66,13 @@ function scrubbed(value: unknown, depth = 0): unknown {
 }
 
 /**
- * Where every JSON logger of the process writes: standard output, asynchronously (a line is
- * queued and written off the event loop, lines queued meanwhile in one write), through one stream
- * so that the loggers of the embedded mode never interleave within a line. `flushLogs` writes
- * what is queued: the process calls it before it exits.
+ * Where every JSON logger of the process writes: standard output, asynchronously (log-writer.ts),
+ * through one writer so that the loggers of the embedded mode never interleave within a line.
+ * `flushLogs` writes what is queued: the process calls it before it exits.
  */
-type Destination = ReturnType<typeof pino.destination>
-let stdout: Destination | null = null
-function stdoutDestination(): Destination {
-  stdout ??= pino.destination({ dest: 1, sync: false })
+let stdout: LineWriter | null = null
+function stdoutWriter(): LineWriter {
+  stdout ??= new LineWriter(1)
   return stdout
 }
 
@@ -82,26 +81,9 @@ function stdoutDestination(): Destination {
  * stopped reading must not hold the exit). Call it before `process.exit`, which would drop them.
  */
 export async function flushLogs(timeoutMs = 2000): Promise<void> {
-  const stream = stdout
-  // sonic-boom's own state, which its types leave out.
-  const state = stream as unknown as { destroyed: boolean; _writing: boolean } | null
-  if (!stream || state?.destroyed) return
-  // A write under way finishes on its own ('drain' once nothing is queued); writing the rest
-  // synchronously meanwhile could put lines out of order.
-  if (state?._writing) {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs)
-      stream.once('drain', () => {
-        clearTimeout(timer)
-        resolve()
-      })
-    })
-  }
-  try {
-    stream.flushSync()
-  } catch {
-    // Standard output closed, or a write still under way after the timeout: nothing more to do.
-  }
+  if (!stdout) return
+  await stdout.settled(timeoutMs)
+  stdout.flushSync()
 }
 
 /** The service's root logger: JSON lines with `service` on each, or pretty lines in development. */
@@ -136,7 +118,7 @@ export function createLogger(opts: LogOptions): Logger {
     return scrubChildren(
       pino(options, pretty({ sync: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' })),
     )
-  return scrubChildren(pino(options, stdoutDestination()))
+  return scrubChildren(pino(options, stdoutWriter()))
 }
 
 /**
@@ -149,6 +131,38 @@ function scrubChildren(root: Logger): Logger {
     return child.call(this, scrubbed(bindings) as typeof bindings, options)
   } as typeof child
   return root
+}
+
+/** The fields of a flat line: what `infoLine` writes. */
+export type FlatFields = Record<string, string | number | boolean | undefined>
+
+// pino's state, through the symbols it publishes for integrations (pino.symbols).
+const { streamSym, timeSym, chindingsSym, needsMetadataGsym } = pino.symbols
+type Stream = { write(line: string): unknown } & Record<symbol, unknown>
+
+/**
+ * One info line of flat fields, the same bytes `log.info(fields, msg)` writes (scrubbed alike, the
+ * applied event's trace id included), without pino's per-line machinery: hooks, mixin, formatter,
+ * a stringify per field. For the line every request writes: through pino it cost 5-9 µs of a
+ * catalogue read's 20, this way 1-2 µs. A destination that wants pino's per-line metadata
+ * (pino-pretty) gets the line from pino itself.
+ */
+export function infoLine(log: Logger, fields: FlatFields, msg: string): void {
+  if (!log.isLevelEnabled('info')) return
+  const internals = log as unknown as Record<symbol, unknown>
+  const stream = internals[streamSym] as Stream
+  if (stream[needsMetadataGsym]) return void log.info(fields, msg)
+  const traceId = currentTraceId()
+  const out: FlatFields = traceId ? { traceId } : {}
+  for (const k in fields) {
+    const value = fields[k]
+    out[k] = REDACTED.has(k) ? CENSOR : typeof value === 'string' ? withoutCredentials(value) : value
+  }
+  const body = JSON.stringify(out)
+  const rest = body.length > 2 ? `,${body.slice(1, -1)}` : ''
+  stream.write(
+    `{"level":${log.levels.values.info}${(internals[timeSym] as () => string)()}${internals[chindingsSym] as string}${rest},"msg":${JSON.stringify(withoutCredentials(msg))}}\n`,
+  )
 }
 
 /** An error's message alone, never its stack, cut to `max` characters: what may be stored or shown. */

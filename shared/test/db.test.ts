@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { statSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { openStore } from '../src/index.ts'
 import { tempDir, waitFor } from '../src/testing.ts'
@@ -37,6 +37,59 @@ describe('service database', () => {
     for (let i = 0; i < 200; i++) insert.run('x'.repeat(1000))
     await waitFor(() => statSync(file).size > sizeBefore + 100_000, 'the worker to checkpoint', 5000)
     store.close()
+  })
+
+  test("under steady writes the WAL stays bounded, and the writer's fallback checkpoint finds nearly every page already copied", async () => {
+    // A PASSIVE checkpoint rarely finishes between two commits, so under steady writes the WAL only
+    // starts over at the writer's fallback (`wal_autocheckpoint`); the worker must have copied and
+    // synced nearly all of it by then, or the writer copies the rest on its own thread: a pause of
+    // the event loop. Thresholds scaled down (the stores use 5,000 and 10,000 pages). The
+    // WAL index's header (-shm) says how far each is: mxFrame at byte 16, nBackfill at byte 96.
+    const worker = new Worker(new URL('../src/db/checkpoint-worker.ts', import.meta.url))
+    const file = join(tmp.dir, 'svc.db')
+    const store = openStore({ file, source: 'svc' })
+    try {
+      store.sqlite.pragma('wal_autocheckpoint = 3000')
+      store.sqlite.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)')
+      worker.postMessage({ op: 'add', file, intervalMs: 250, catchUpAbove: 300, fallback: 3000 })
+      const insert = store.sqlite.prepare('INSERT INTO t (v) VALUES (?)')
+      const write = store.sqlite.transaction(() => {
+        for (let i = 0; i < 8; i++) insert.run(Buffer.alloc(3000, i))
+      })
+      const wal = () => {
+        const b = readFileSync(`${file}-shm`).subarray(0, 100)
+        const v = new DataView(b.buffer, b.byteOffset, b.byteLength)
+        return { frames: v.getUint32(16, true), copied: v.getUint32(96, true) }
+      }
+      let most = 0
+      let restarts = 0
+      const leftToWriter: number[] = []
+      // About 20,000 pages, a commit of 8 at a time with a pause after each: six fallbacks' worth.
+      for (let round = 0; round < 2500; round++) {
+        const before = wal()
+        write()
+        const after = wal()
+        most = Math.max(most, after.frames)
+        if (after.frames < before.frames) restarts++
+        // This commit crossed the fallback and the writer checkpointed: what the worker had not.
+        if (before.frames < 3000 && after.frames >= 3000 && after.copied === after.frames) {
+          leftToWriter.push(after.frames - before.copied)
+        }
+        await Bun.sleep(1)
+      }
+      expect(restarts).toBeGreaterThanOrEqual(3)
+      // A little past the fallback at most: the writer's checkpoint gives up while a pass runs.
+      expect(most).toBeLessThan(4500)
+      // Checkpointing every 250 ms, the worker left the writer most of the WAL (the fallback comes
+      // within one interval); catching up every few ms, a few commits' pages.
+      leftToWriter.sort((a, b) => a - b)
+      const median = leftToWriter[Math.floor(leftToWriter.length / 2)] ?? 0
+      expect(median).toBeLessThan(250)
+      worker.postMessage({ op: 'remove', file })
+    } finally {
+      store.close()
+      worker.terminate()
+    }
   })
 
   test('a database the checkpoint thread cannot open (its directory already gone) does not stop it checkpointing the others', async () => {

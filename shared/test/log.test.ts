@@ -1,6 +1,6 @@
-import { expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { errorFields, errorMessage } from '../src/index.ts'
+import { errorFields, errorMessage, infoLine, inTrace } from '../src/index.ts'
 import { capturedLogger } from '../src/testing.ts'
 
 test('an error reaches a log line as its type and message, never its stack, however it is logged', () => {
@@ -73,4 +73,70 @@ test('a process that stops on SIGTERM has written every line, however slowly its
     .map((l) => JSON.parse(l) as { msg: string; i?: number })
   expect(lines.filter((l) => l.msg === 'line').map((l) => l.i)).toEqual([...Array(20000).keys()])
   expect(lines.at(-1)?.msg).toBe('stopped')
+})
+
+describe('infoLine (the access line)', () => {
+  const withoutTime = (line: string) => line.replace(/"time":"[^"]+"/g, '"time":0')
+  const both = (write: (log: ReturnType<typeof capturedLogger>['log'], how: 'pino' | 'infoLine') => void) => {
+    const viaPino = capturedLogger('product')
+    const viaLine = capturedLogger('product')
+    write(viaPino.log, 'pino')
+    write(viaLine.log, 'infoLine')
+    return { pino: viaPino.text(), line: viaLine.text() }
+  }
+
+  test('writes the bytes pino writes for the same fields: order, types, bindings, the applied trace', () => {
+    const fields = {
+      method: 'GET',
+      path: '/api/products',
+      status: 200,
+      address: '127.0.0.1',
+      ms: 0.42,
+      ok: true,
+    }
+    const { pino, line } = both((log, how) => {
+      const say = (l: typeof log, f: Record<string, string | number | boolean | undefined>, msg: string) =>
+        how === 'pino' ? l.info(f, msg) : infoLine(l, f, msg)
+      say(log, fields, 'request')
+      say(log, { ...fields, userId: undefined }, 'an undefined field is left out')
+      say(log.child({ requestId: 'r-1' }), fields, 'a child')
+      say(log, {}, 'no fields')
+      inTrace('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', () => say(log, fields, 'in a trace'))
+      say(log, { ...fields, traceId: 'mine' }, 'its own trace')
+      inTrace('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', () =>
+        say(log, { ...fields, traceId: 'mine' }, 'its own trace in a trace'),
+      )
+    })
+    expect(line.split('\n')).toHaveLength(8)
+    expect(withoutTime(line)).toBe(withoutTime(pino))
+  })
+
+  test('scrubs as every line is scrubbed: secret field names, credentials in any string and the message', () => {
+    const { pino, line } = both((log, how) => {
+      const fields = { path: '/api/x?key=sk_test_51Abc', token: 'abc.def.ghi', note: 'Bearer Zm9vYmFyYmF6' }
+      if (how === 'pino') log.info(fields, 'with whsec_Q1w2e3')
+      else infoLine(log, fields, 'with whsec_Q1w2e3')
+    })
+    for (const secret of ['sk_test_51Abc', 'abc.def.ghi', 'Zm9vYmFyYmF6', 'whsec_Q1w2e3'])
+      expect(line).not.toContain(secret)
+    expect(withoutTime(line)).toBe(withoutTime(pino))
+  })
+
+  test('writes nothing when info is off', () => {
+    const { log, text } = capturedLogger('product')
+    log.level = 'warn'
+    infoLine(log, { path: '/' }, 'request')
+    expect(text()).toBe('')
+  })
+})
+
+test('the stdout writer keeps every line, in order, across many writes and a flush at exit', async () => {
+  const child = Bun.spawn(['bun', join(import.meta.dir, 'fixtures', 'log-writer-lines.ts'), '50000'], {
+    stdout: 'pipe',
+    stderr: 'inherit',
+  })
+  const out = await new Response(child.stdout).text()
+  expect(await child.exited).toBe(0)
+  const lines = out.trim().split('\n')
+  expect(lines.map((l) => Number(l.split(' ')[0]))).toEqual([...Array(50000).keys()])
 })

@@ -32,9 +32,12 @@ export interface OpenOptions<S extends Schema> {
   backgroundCheckpointMs?: number
 }
 
-// Safety net when checkpoints run in the background: the writer checkpoints by itself only if the
-// worker has fallen this far behind (pages, about 40 MB of WAL).
+// Safety net when checkpoints run in the background: the writer checkpoints by itself once the WAL
+// holds this many pages (about 40 MB), which steady commits reach (see checkpoint-worker.ts).
 const FALLBACK_AUTOCHECKPOINT = 10_000
+// From this many pages of WAL the worker checkpoints every few ms, so that the writer's fallback
+// finds almost every page already copied and synced.
+const CATCH_UP_ABOVE = FALLBACK_AUTOCHECKPOINT / 2
 
 // One checkpoint thread for the whole process, started on first use and never holding it open.
 let worker: Worker | null = null
@@ -52,7 +55,13 @@ function checkpointer(): Worker {
  */
 export function checkpointInBackground(sqlite: Database.Database, file: string, intervalMs: number) {
   sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT}`)
-  checkpointer().postMessage({ op: 'add', file, intervalMs })
+  checkpointer().postMessage({
+    op: 'add',
+    file,
+    intervalMs,
+    catchUpAbove: CATCH_UP_ABOVE,
+    fallback: FALLBACK_AUTOCHECKPOINT,
+  })
   return () => checkpointer().postMessage({ op: 'remove', file })
 }
 
