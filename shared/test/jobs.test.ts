@@ -294,6 +294,54 @@ describe('running', () => {
     expect(runner.figures()).toEqual({ due: 0, dead: 0 })
   })
 
+  test('a job that runs long keeps its lease: renewed once half of it is gone, not on every look', async () => {
+    const clock = manualClock()
+    const slow = gate()
+    run(
+      {
+        'mail.send': defineJob({
+          perform: async () => {
+            await slow.opened
+          },
+          record: (job) => void writeEffect(store, job.kind, job.key),
+        }),
+        'order.expire': writes(),
+      },
+      { now: clock.now, leaseMs: 1000 },
+    )
+    tx(store, (t) => void t.schedule('mail.send', { key: 'slow', at: clock.now() }))
+    const leased = await jobIn(store, 'mail.send', 'slow', 'running')
+    expect(leased.leaseUntil).toBe(clock.now() + 1000)
+
+    // Other jobs come and go (each wakes the runner) while less than half of the lease is gone.
+    clock.advance(400)
+    for (const key of ['o1', 'o2', 'o3']) {
+      tx(store, (t) => void t.schedule('order.expire', { key, at: clock.now() }))
+      await jobIn(store, 'order.expire', key, 'done')
+    }
+    expect(jobOf(store, 'mail.send', 'slow')?.leaseUntil).toBe(leased.leaseUntil)
+
+    // Past half of it: renewed from now, before it can expire, under the same attempt.
+    clock.advance(200)
+    await waitFor(
+      () => jobOf(store, 'mail.send', 'slow')?.leaseUntil === clock.now() + 1000,
+      'the lease renewed',
+    )
+    clock.advance(600)
+    await waitFor(
+      () => jobOf(store, 'mail.send', 'slow')?.leaseUntil === clock.now() + 1000,
+      'the lease renewed again',
+    )
+    slow.open()
+    expect(await jobIn(store, 'mail.send', 'slow', 'done')).toMatchObject({ attempts: 1 })
+    expect(effects(store)).toEqual([
+      'order.expire:o1',
+      'order.expire:o2',
+      'order.expire:o3',
+      'mail.send:slow',
+    ])
+  })
+
   test('a failing job is retried with growing backoff, then dead with the error', async () => {
     const clock = manualClock()
     const log = capturedLogger('jobs')

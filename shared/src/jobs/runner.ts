@@ -41,6 +41,8 @@ class LeaseLost extends Error {}
 
 interface Running {
   job: LeasedJob
+  /** Until when its lease holds, as last written. */
+  leaseUntil: number
   finished: Promise<void>
   /** Set when stop() stopped waiting for it: the store may be closed, so its outcome is not written. */
   abandoned: boolean
@@ -151,7 +153,7 @@ export class JobRunner {
         const free = this.concurrency - this.running.size
         const due = free > 0 && st.anyDue.get({ now })?.due === 1
         const leased = due ? st.lease.all({ now, leaseUntil: now + this.leaseMs, limit: free }) : []
-        for (const job of leased.sort((a, b) => a.runAt - b.runAt)) this.launch(job)
+        for (const job of leased.sort((a, b) => a.runAt - b.runAt)) this.launch(job, now + this.leaseMs)
         failures = 0
         waitMs = this.untilNextLook(now, st.nextDue.get()?.at ?? null)
       } catch (err) {
@@ -164,29 +166,38 @@ export class JobRunner {
     }
   }
 
-  /** How long to sleep: until the next job is due, never past the poll interval or half a lease. */
+  /** How long to sleep: until the next job is due, never past the poll interval or a quarter of a lease. */
   private untilNextLook(now: number, nextDue: number | null): number {
     let ms = this.pollMs
-    if (this.running.size > 0) ms = Math.min(ms, this.leaseMs / 2)
+    // A lease is renewed once half of it is gone: looking every quarter renews it with a quarter left.
+    if (this.running.size > 0) ms = Math.min(ms, this.leaseMs / 4)
     // With every slot taken, a finishing job wakes the loop; otherwise the next due job does.
     if (this.running.size < this.concurrency && nextDue !== null)
       ms = Math.min(ms, Math.max(1, nextDue - now))
     return ms
   }
 
-  /** Keeps the leases of the jobs this runner is running from expiring. */
+  /**
+   * Keeps the leases of the jobs this runner is running from expiring: each once half of it is
+   * gone. Not on every look: the loop looks after every job that finishes, and each renewal is a
+   * commit of its own (most jobs, an email say, end long before their lease is half gone).
+   */
   private renewLeases(now: number): void {
     const st = jobStatements(this.store)
-    for (const { job } of this.running.values()) {
-      st.renew.run({ kind: job.kind, key: job.key, attempts: job.attempts, leaseUntil: now + this.leaseMs })
+    for (const run of this.running.values()) {
+      if (run.leaseUntil - now > this.leaseMs / 2) continue
+      const { job } = run
+      const leaseUntil = now + this.leaseMs
+      st.renew.run({ kind: job.kind, key: job.key, attempts: job.attempts, leaseUntil })
+      run.leaseUntil = leaseUntil
     }
   }
 
-  private launch(job: LeasedJob): void {
+  private launch(job: LeasedJob, leaseUntil: number): void {
     const id = idOf(job)
     // Only if its lease ran out while it was still running here (the process stalled): let that run end.
     if (this.running.has(id)) return
-    const run: Running = { job, finished: Promise.resolve(), abandoned: false }
+    const run: Running = { job, leaseUntil, finished: Promise.resolve(), abandoned: false }
     this.running.set(id, run)
     run.finished = inTrace(job.traceparent, () => this.attempt(run))
       .catch((err) => {
