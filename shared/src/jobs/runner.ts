@@ -16,7 +16,7 @@ import {
   type JobKinds,
 } from './kinds.ts'
 import { jobWakers } from './schedule.ts'
-import { jobStatements, type LeasedJob } from './statements.ts'
+import { jobStatements, type LeasedJob, leaseDue } from './statements.ts'
 
 export interface JobRunnerOptions {
   /** Jobs running at once (JOBS_CONCURRENCY). */
@@ -151,8 +151,7 @@ export class JobRunner {
         const now = this.now()
         this.renewLeases(now)
         const free = this.concurrency - this.running.size
-        const due = free > 0 && st.anyDue.get({ now })?.due === 1
-        const leased = due ? st.lease.all({ now, leaseUntil: now + this.leaseMs, limit: free }) : []
+        const leased = free > 0 ? leaseDue(this.store, now, now + this.leaseMs, free) : []
         for (const job of leased.sort((a, b) => a.runAt - b.runAt)) this.launch(job, now + this.leaseMs)
         failures = 0
         waitMs = this.untilNextLook(now, st.nextDue.get()?.at ?? null)
