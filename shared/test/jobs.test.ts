@@ -294,6 +294,57 @@ describe('running', () => {
     expect(runner.figures()).toEqual({ due: 0, dead: 0 })
   })
 
+  test('jobs that finish together are recorded together, each on its own: one that throws or was cancelled takes no other with it', async () => {
+    const release = gate()
+    const log = capturedLogger('jobs')
+    run(
+      {
+        'mail.send': defineJob({
+          retry: { attempts: 2, backoff: { initialMs: 1, maxMs: 1 } },
+          async perform(job) {
+            if (job.attempt === 1) await release.opened
+            return job.key
+          },
+          record(job, key, t) {
+            writeEffect(store, job.kind, `${key}#${job.attempt}`)
+            t.afterCommit(() => log.log.info({ key }, 'recorded'))
+            if (key === 'refused' && job.attempt === 1) throw new Error('the ledger refused it')
+          },
+        }),
+      },
+      { concurrency: 4, log: log.log },
+    )
+    const keys = ['m1', 'refused', 'cancelled', 'm2']
+    tx(store, (t) => {
+      for (const key of keys) t.schedule('mail.send', { key })
+    })
+    for (const key of keys) await jobIn(store, 'mail.send', key, 'running')
+    tx(store, (t) => void t.cancelJob('mail.send', 'cancelled'))
+    release.open()
+
+    await jobIn(store, 'mail.send', 'm1', 'done')
+    await jobIn(store, 'mail.send', 'm2', 'done')
+    // Its first record rolled back alone (its effect and its afterCommit with it), then retried.
+    expect(await jobIn(store, 'mail.send', 'refused', 'done')).toMatchObject({ attempts: 2 })
+    expect(jobOf(store, 'mail.send', 'cancelled')).toBeNull()
+    expect(effects(store).sort()).toEqual(['mail.send:m1#1', 'mail.send:m2#1', 'mail.send:refused#2'])
+    expect(
+      log
+        .lines()
+        .filter((l) => l.msg === 'recorded')
+        .map((l) => l.key)
+        .sort(),
+    ).toEqual(['m1', 'm2', 'refused'])
+    expect(log.lines().filter((l) => l.msg === 'job failed; retrying')).toMatchObject([
+      { key: 'refused', error: 'the ledger refused it' },
+    ])
+    expect(
+      log
+        .lines()
+        .filter((l) => l.msg === 'job cancelled or retried while it ran; its outcome is not recorded'),
+    ).toMatchObject([{ key: 'cancelled' }])
+  })
+
   test('a job that runs long keeps its lease: renewed once half of it is gone, not on every look', async () => {
     const clock = manualClock()
     const slow = gate()

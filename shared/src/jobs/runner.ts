@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import { PermanentError } from '../bus/consumer.ts'
-import type { Store } from '../db/open.ts'
-import { tx } from '../db/outbox.ts'
+import { perStore, type Store } from '../db/open.ts'
+import { type Tx, tx } from '../db/outbox.ts'
 import { errorMessage } from '../log.ts'
 import { housekeeping } from '../periodic.ts'
 import { backoffDelay, sleep } from '../retry.ts'
@@ -48,6 +48,16 @@ interface Running {
   abandoned: boolean
 }
 
+/** A performed job's outcome, waiting to be written with the others of its turn. */
+interface Finished {
+  run: Running
+  write: (t: Tx) => void
+  settle: (error?: { error: unknown }) => void
+}
+
+// Inside a transaction, a better-sqlite3 transaction function is a savepoint: made once per connection.
+const savepointOf = perStore((store: Store) => store.sqlite.transaction(<R>(fn: () => R): R => fn()))
+
 const idOf = (job: { kind: string; key: string }) => `${job.kind}\u0000${job.key}`
 
 /** What every log line about one run of a job says: which job, which attempt, and its trace. */
@@ -77,6 +87,7 @@ export class JobRunner {
   private readonly wakeup = new Wakeup()
   private readonly wake = this.wakeup.wake
   private stopPurging: (() => void) | null = null
+  private finished: Finished[] = []
 
   constructor(
     private readonly store: Store,
@@ -244,14 +255,7 @@ export class JobRunner {
       } else {
         const result = await kind.perform(job)
         if (run.abandoned) return
-        tx(
-          this.store,
-          (t) => {
-            kind.record(job, result, t)
-            this.markDone(leased)
-          },
-          context,
-        )
+        await this.record(run, (t) => kind.record(job, result, t))
       }
       if (this.log.isLevelEnabled('debug')) this.log.debug(about, 'job done')
     } catch (err) {
@@ -261,6 +265,59 @@ export class JobRunner {
         this.fail(leased, declared, err)
       }
     }
+  }
+
+  /**
+   * Writes a performed job's outcome and its done mark, with those of every job that finished in
+   * the same turn of the event loop, in one transaction (emails sent together commit once): each
+   * in a savepoint of its own, so one that throws, or whose lease was lost, is rolled back alone
+   * and fails as it would have by itself.
+   */
+  private record(run: Running, write: (t: Tx) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.finished.push({ run, write, settle: (e) => (e ? reject(e.error) : resolve()) })
+      if (this.finished.length === 1) setImmediate(() => this.writeFinished())
+    })
+  }
+
+  private writeFinished(): void {
+    // Left by stop(): the store may be closed, and their outcome is not written.
+    const batch = this.finished.filter((f) => !f.run.abandoned)
+    this.finished = []
+    if (batch.length === 0) return
+    const failed = new Map<Finished, { error: unknown }>()
+    // Read by the transaction when a job stages an event: set to each job's before it writes.
+    const context: { traceparent?: string } = {}
+    try {
+      tx(
+        this.store,
+        (t) => {
+          const savepoint = savepointOf(this.store)
+          for (const f of batch) {
+            const { job } = f.run
+            context.traceparent = childTraceparent(job.traceparent ?? undefined)
+            const mine: (() => void)[] = []
+            const own: Tx = { ...t, afterCommit: (fn) => void mine.push(() => inTrace(job.traceparent, fn)) }
+            try {
+              inTrace(job.traceparent, () =>
+                savepoint(() => {
+                  f.write(own)
+                  this.markDone(job)
+                }),
+              )
+              for (const fn of mine) t.afterCommit(fn)
+            } catch (error) {
+              failed.set(f, { error })
+            }
+          }
+        },
+        context,
+      )
+    } catch (error) {
+      for (const f of batch) f.settle({ error })
+      return
+    }
+    for (const f of batch) f.settle(failed.get(f))
   }
 
   private markDone(job: LeasedJob): void {
