@@ -70,6 +70,13 @@ const immediateOf = perStore(
   (store: Store) =>
     store.sqlite.transaction(<R>(run: () => R): R => run()).immediate as <R>(run: () => R) => R,
 )
+const savepointOf = perStore((store: Store) => store.sqlite.transaction(<R>(run: () => R): R => run()))
+
+/**
+ * Runs `fn` inside the caller's transaction as a savepoint: if it throws, what it wrote is rolled
+ * back and the rest of the transaction goes on (the caller decides what the error means).
+ */
+export const inSavepoint = <R>(store: Store, fn: () => R): R => savepointOf(store)(fn) as R
 
 /**
  * Runs `fn` in one synchronous, immediate SQLite transaction: its writes and the events it stages

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import { PermanentError } from '../bus/consumer.ts'
-import { perStore, type Store } from '../db/open.ts'
-import { type Tx, tx } from '../db/outbox.ts'
+import type { Store } from '../db/open.ts'
+import { inSavepoint, type Tx, tx } from '../db/outbox.ts'
 import { errorMessage } from '../log.ts'
 import { housekeeping } from '../periodic.ts'
 import { backoffDelay, sleep } from '../retry.ts'
@@ -54,9 +54,6 @@ interface Finished {
   write: (t: Tx) => void
   settle: (error?: { error: unknown }) => void
 }
-
-// Inside a transaction, a better-sqlite3 transaction function is a savepoint: made once per connection.
-const savepointOf = perStore((store: Store) => store.sqlite.transaction(<R>(fn: () => R): R => fn()))
 
 const idOf = (job: { kind: string; key: string }) => `${job.kind}\u0000${job.key}`
 
@@ -292,7 +289,6 @@ export class JobRunner {
       tx(
         this.store,
         (t) => {
-          const savepoint = savepointOf(this.store)
           for (const f of batch) {
             const { job } = f.run
             context.traceparent = childTraceparent(job.traceparent ?? undefined)
@@ -300,7 +296,7 @@ export class JobRunner {
             const own: Tx = { ...t, afterCommit: (fn) => void mine.push(() => inTrace(job.traceparent, fn)) }
             try {
               inTrace(job.traceparent, () =>
-                savepoint(() => {
+                inSavepoint(this.store, () => {
                   f.write(own)
                   this.markDone(job)
                 }),
