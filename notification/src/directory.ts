@@ -1,50 +1,97 @@
 // What the notification service keeps from other services' events to address and word its
 // notices: who people are (user.events), orders by number (order.events), product names.
-import type { Event, EventData } from '@mart/shared'
+import { type Event, type EventData, onceFor } from '@mart/shared'
 import { sql } from 'drizzle-orm'
 import { orders, products, recipients } from './db/schema.ts'
 import type { T } from './notify.ts'
 
 type UserSnapshot = EventData<'user.registered'>
 
-/** user.registered, user.updated, user.deleted: the directory entry as the event has it. */
-export function rememberUser(t: T, u: UserSnapshot, eventId: string, deleted: boolean): void {
-  const row = { username: u.username, email: u.email, role: u.role, active: !u.disabled && !deleted, eventId }
-  t.db
+const p = sql.placeholder
+/**
+ * Prepared once per database: every order event is remembered. An upsert's set() takes SQL, not
+ * placeholders: it takes the row it would have inserted (`excluded`).
+ */
+const statements = onceFor((db: T['db']) => ({
+  user: db
     .insert(recipients)
-    .values({ id: u.id, ...row })
+    .values({
+      id: p('id'),
+      username: p('username'),
+      email: p('email'),
+      role: p('role'),
+      active: p('active'),
+      eventId: p('eventId'),
+    })
     .onConflictDoUpdate({
       target: recipients.id,
-      set: row,
-      setWhere: sql`${recipients.eventId} < ${eventId}`,
+      set: {
+        username: sql`excluded.username`,
+        email: sql`excluded.email`,
+        role: sql`excluded.role`,
+        active: sql`excluded.active`,
+        eventId: sql`excluded.event_id`,
+      },
+      // An older event (redelivered late) does not undo a newer one.
+      setWhere: sql`${recipients.eventId} < excluded.event_id`,
     })
-    .run()
+    .prepare(),
+  order: db
+    .insert(orders)
+    .values({
+      id: p('id'),
+      userId: p('userId'),
+      number: p('number'),
+      totalAmount: p('totalAmount'),
+      currency: p('currency'),
+      lines: p('lines'),
+    })
+    .onConflictDoUpdate({
+      target: orders.id,
+      set: {
+        userId: sql`excluded.user_id`,
+        number: sql`excluded.number`,
+        totalAmount: sql`excluded.total_amount`,
+        currency: sql`excluded.currency`,
+        lines: sql`excluded.lines`,
+      },
+    })
+    .prepare(),
+  product: db
+    .insert(products)
+    .values({ id: p('id'), name: p('name'), eventId: p('eventId') })
+    .onConflictDoUpdate({
+      target: products.id,
+      set: { name: sql`excluded.name`, eventId: sql`excluded.event_id` },
+      setWhere: sql`${products.eventId} < excluded.event_id`,
+    })
+    .prepare(),
+}))
+
+/** user.registered, user.updated, user.deleted: the directory entry as the event has it. */
+export function rememberUser(t: T, u: UserSnapshot, eventId: string, deleted: boolean): void {
+  statements(t.db).user.run({
+    id: u.id,
+    username: u.username,
+    email: u.email,
+    role: u.role,
+    active: !u.disabled && !deleted,
+    eventId,
+  })
 }
 
 export function rememberOrder(t: T, e: Event<'order.placed'> | Event<'order.awaiting_payment'>): void {
   const d = e.data
-  const row = {
+  statements(t.db).order.run({
+    id: d.orderId,
     userId: d.userId,
     number: d.number,
     totalAmount: d.total.amount,
     currency: d.total.currency,
     lines: JSON.stringify(d.lines),
-  }
-  t.db
-    .insert(orders)
-    .values({ id: d.orderId, ...row })
-    .onConflictDoUpdate({ target: orders.id, set: row })
-    .run()
+  })
 }
 
 export function rememberProduct(t: T, p: { id: string; name: string }, eventId: string): void {
-  t.db
-    .insert(products)
-    .values({ id: p.id, name: p.name, eventId })
-    .onConflictDoUpdate({
-      target: products.id,
-      set: { name: p.name, eventId },
-      setWhere: sql`${products.eventId} < ${eventId}`,
-    })
-    .run()
+  statements(t.db).product.run({ id: p.id, name: p.name, eventId })
 }

@@ -2,9 +2,9 @@
 // embedded default), into DATA_DIR/mail as an .eml file a person can open. Either way it is called
 // from the send job, outside any transaction, and the same message sent again is the same message:
 // its Message-ID is fixed, and its file name is made from it (a second write replaces the first).
-import { renameSync, writeFileSync } from 'node:fs'
+import { rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { makePrivateDir, makePrivateFile } from '@mart/shared'
+import { makePrivateDir } from '@mart/shared'
 import type { Static } from '@sinclair/typebox'
 import nodemailer from 'nodemailer'
 import type { NotificationConfig } from './config.ts'
@@ -57,17 +57,32 @@ function smtpMailer(config: Static<typeof NotificationConfig>, host: string): Ma
 function folderMailer(config: Static<typeof NotificationConfig>): Mailer {
   const dir = join(config.DATA_DIR, 'mail')
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' })
+  /**
+   * Writes a file only this user can read: created by this write ('wx') with mode 0600, never
+   * wider whatever the umask. A leftover of a crash goes first; a missing folder is made (0700).
+   * Asynchronous: on a busy disk, creating a file can take milliseconds, and every email is one.
+   */
+  async function writePrivate(file: string, data: Buffer): Promise<void> {
+    try {
+      await writeFile(file, data, { mode: 0o600, flag: 'wx' })
+      return
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ENOENT') makePrivateDir(dir)
+      else if (code === 'EEXIST') await rm(file, { force: true })
+      else throw err
+    }
+    await writeFile(file, data, { mode: 0o600, flag: 'wx' })
+  }
   return {
     describe: `${dir}/*.eml (no SMTP_SERVER)`,
     async send(mail) {
       const info = await transport.sendMail({ from: config.SMTP_FROM, ...mail })
-      makePrivateDir(dir)
       const name = `${mail.messageId.replace(/^<|@.*$/g, '')}.eml`
       const file = join(dir, name)
       const tmp = `${file}.tmp`
-      writeFileSync(tmp, info.message as Buffer, { mode: 0o600 })
-      makePrivateFile(tmp)
-      renameSync(tmp, file)
+      await writePrivate(tmp, info.message as Buffer)
+      await rename(tmp, file)
       return `written to ${file}`
     },
     close() {},

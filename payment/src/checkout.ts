@@ -11,6 +11,7 @@ import {
   keepIdempotentAnswer,
   type Logger,
   notFound,
+  onceFor,
   type PaymentMethod,
   type Principal,
   requestContext,
@@ -20,7 +21,7 @@ import {
   tx,
 } from '@mart/shared'
 import type { Static } from '@sinclair/typebox'
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { PaymentConfig } from './config.ts'
 import type * as schema from './db/schema.ts'
 import { payments } from './db/schema.ts'
@@ -50,6 +51,42 @@ const MIN_AHEAD = SESSION_MIN_MS + 60_000
 export const sessionExpiry = (orderExpiresAt: number | null, now: number) =>
   Math.min(Math.max(orderExpiresAt ?? now + MIN_AHEAD, now + MIN_AHEAD), now + SESSION_MAX_MS - 60_000)
 
+const p = sql.placeholder
+/** Prepared once per database: every payment asked for runs them. set() takes SQL, not placeholders. */
+const statements = onceFor((db: Store<typeof schema>['db']) => ({
+  openOf: db
+    .select()
+    .from(payments)
+    .where(and(eq(payments.orderId, p('orderId')), inArray(payments.status, [...openStatuses])))
+    .prepare(),
+  insert: db
+    .insert(payments)
+    .values({
+      id: p('id'),
+      orderId: p('orderId'),
+      userId: p('userId'),
+      method: p('method'),
+      status: p('status'),
+      amount: p('amount'),
+      currency: p('currency'),
+      createdAt: p('now'),
+      updatedAt: p('now'),
+    })
+    .returning()
+    .prepare(),
+  storeSession: db
+    .update(payments)
+    .set({
+      stripeSessionId: sql`${p('sessionId')}`,
+      checkoutUrl: sql`${p('url')}`,
+      expiresAt: sql`${p('expiresAt')}`,
+      updatedAt: sql`${p('updatedAt')}`,
+    })
+    .where(eq(payments.id, p('id')))
+    .returning()
+    .prepare(),
+}))
+
 export class Checkout {
   constructor(
     private readonly store: Store<typeof schema>,
@@ -73,11 +110,7 @@ export class Checkout {
         const now = Date.now()
         const order = orderIn(t.db, body.orderId)
         if (!order || order.userId !== user.id) throw notFound(NO_ORDER)
-        const open = t.db
-          .select()
-          .from(payments)
-          .where(and(eq(payments.orderId, order.id), inArray(payments.status, [...openStatuses])))
-          .get()
+        const open = statements(t.db).openOf.get({ orderId: order.id })
         const id = open?.id ?? Bun.randomUUIDv7()
         if (key !== undefined) {
           const earlier = claimIdempotencyKey(this.store, { userId: user.id, key, hash, resourceId: id, now })
@@ -103,21 +136,16 @@ export class Checkout {
             'card payments are not set up here (no STRIPE_SECRET_KEY); cash on delivery works',
           )
         }
-        const row = t.db
-          .insert(payments)
-          .values({
-            id,
-            orderId: order.id,
-            userId: user.id,
-            method: body.method,
-            status: body.method === 'cod' ? 'cod_pending' : 'creating',
-            amount: order.totalAmount,
-            currency: order.currency,
-            createdAt: now,
-            updatedAt: now,
-          })
-          .returning()
-          .get()
+        const row = statements(t.db).insert.get({
+          id,
+          orderId: order.id,
+          userId: user.id,
+          method: body.method,
+          status: body.method === 'cod' ? 'cod_pending' : 'creating',
+          amount: order.totalAmount,
+          currency: order.currency,
+          now,
+        }) as PaymentRow
         if (body.method === 'stripe') return { create: row, order }
         t.publish(
           'payment.cod_selected',
@@ -183,17 +211,13 @@ export class Checkout {
     return tx(
       this.store,
       (t) => {
-        const stored = t.db
-          .update(payments)
-          .set({
-            stripeSessionId: session.id,
-            checkoutUrl: session.url,
-            expiresAt,
-            updatedAt: Date.now(),
-          })
-          .where(eq(payments.id, p.id))
-          .returning()
-          .get()
+        const stored = statements(t.db).storeSession.get({
+          id: p.id,
+          sessionId: session.id,
+          url: session.url,
+          expiresAt,
+          updatedAt: Date.now(),
+        })
         if (!stored) throw notFound('the payment is gone')
         // A webhook may have settled it already (it finds the payment by client_reference_id).
         const now = stored.status === 'creating' ? this.book.apply(t, stored, 'session_opened') : stored

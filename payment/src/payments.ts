@@ -1,8 +1,8 @@
 // Applies the payment table to one payment in the caller's transaction, and what follows from a
 // payment's money: refunds asked for (by an admin, a cancellation, or money that arrived for an
 // order that no longer takes it) and recorded once Stripe has made them.
-import type { Logger, RefundReason, Tx } from '@mart/shared'
-import { and, eq, ne } from 'drizzle-orm'
+import { type Logger, onceFor, type RefundReason, type Tx } from '@mart/shared'
+import { and, eq, ne, sql } from 'drizzle-orm'
 import type * as schema from './db/schema.ts'
 import { payments, refunds } from './db/schema.ts'
 import { endedStates, orderIn } from './orders.ts'
@@ -19,8 +19,48 @@ export const EXPIRE_SESSION_JOB = 'stripe.expire_session'
 /** The job that asks Stripe how a session ended when no webhook said so; its key is the payment id. */
 export const RECONCILE_JOB = 'stripe.reconcile'
 
-export const paymentIn = (db: T['db'], id: string): PaymentRow | undefined =>
-  db.select().from(payments).where(eq(payments.id, id)).get()
+const placeholder = sql.placeholder
+/**
+ * Prepared once per database: every payment is read and moved several times (created, opened,
+ * settled) and every order event looks for its payments. set() takes SQL, not placeholders.
+ */
+const statements = onceFor((db: T['db']) => ({
+  byId: db
+    .select()
+    .from(payments)
+    .where(eq(payments.id, placeholder('id')))
+    .prepare(),
+  ofOrder: db
+    .select()
+    .from(payments)
+    .where(eq(payments.orderId, placeholder('orderId')))
+    .prepare(),
+  /** A move: the new status, and the payment intent and note when Stripe's word brings them. */
+  move: db
+    .update(payments)
+    .set({
+      status: sql`${placeholder('status')}`,
+      updatedAt: sql`${placeholder('updatedAt')}`,
+      stripePaymentIntentId: sql`coalesce(${placeholder('paymentIntentId')}, ${payments.stripePaymentIntentId})`,
+      note: sql`coalesce(${placeholder('note')}, ${payments.note})`,
+    })
+    .where(eq(payments.id, placeholder('id')))
+    .returning()
+    .prepare(),
+  otherSucceeded: db
+    .select({ id: payments.id })
+    .from(payments)
+    .where(
+      and(
+        eq(payments.orderId, placeholder('orderId')),
+        ne(payments.id, placeholder('id')),
+        eq(payments.status, 'succeeded'),
+      ),
+    )
+    .prepare(),
+}))
+
+export const paymentIn = (db: T['db'], id: string): PaymentRow | undefined => statements(db).byId.get({ id })
 
 /** What Stripe's word adds to the row: the payment intent, and why it needs review. */
 export interface Details {
@@ -53,17 +93,14 @@ export class PaymentBook {
       })
       return payment
     }
-    const updated = t.db
-      .update(payments)
-      .set({
-        status: move.to,
-        updatedAt: Date.now(),
-        ...(details.paymentIntentId && { stripePaymentIntentId: details.paymentIntentId }),
-        ...(details.note && { note: details.note }),
-      })
-      .where(eq(payments.id, payment.id))
-      .returning()
-      .get() as PaymentRow
+    const updated = statements(t.db).move.get({
+      id: payment.id,
+      status: move.to,
+      updatedAt: Date.now(),
+      // Empty says nothing: the row keeps what it had.
+      paymentIntentId: details.paymentIntentId || null,
+      note: details.note || null,
+    }) as PaymentRow
     if (move.emit === 'payment.succeeded') {
       t.publish(
         'payment.succeeded',
@@ -102,11 +139,7 @@ export class PaymentBook {
       this.requestRefund(t, p, p.amount, 'order_ended', `the order was ${order.state} when the money arrived`)
       return
     }
-    const other = t.db
-      .select({ id: payments.id })
-      .from(payments)
-      .where(and(eq(payments.orderId, p.orderId), ne(payments.id, p.id), eq(payments.status, 'succeeded')))
-      .get()
+    const other = statements(t.db).otherSucceeded.get({ orderId: p.orderId, id: p.id })
     if (other) this.requestRefund(t, p, p.amount, 'duplicate', `the order was already paid by ${other.id}`)
   }
 
@@ -185,11 +218,8 @@ export class PaymentBook {
 
   /** The payments of an order still open, of one method or both. */
   openOf(t: T, orderId: string, statuses: PaymentStatus[]): PaymentRow[] {
-    return t.db
-      .select()
-      .from(payments)
-      .where(eq(payments.orderId, orderId))
-      .all()
+    return statements(t.db)
+      .ofOrder.all({ orderId })
       .filter((p) => statuses.includes(p.status))
   }
 }

@@ -1,11 +1,28 @@
 // What Stripe's word about a Checkout Session does to our payment, wherever it came from: the
 // webhook, the success page or reconciliation. Each is applied through the same table in one
 // transaction, so whichever arrives first settles the payment and the others change nothing.
-import type { Logger } from '@mart/shared'
-import { and, eq, isNull } from 'drizzle-orm'
+import { type Logger, onceFor } from '@mart/shared'
+import { and, eq, isNull, sql } from 'drizzle-orm'
 import { payments } from './db/schema.ts'
 import type { PaymentBook, PaymentRow, T } from './payments.ts'
 import type { Session } from './stripe.ts'
+
+const p = sql.placeholder
+/** Prepared once per database: every webhook and success page looks for its payment. */
+const statements = onceFor((db: T['db']) => ({
+  bySession: db
+    .select()
+    .from(payments)
+    .where(eq(payments.stripeSessionId, p('sessionId')))
+    .prepare(),
+  // set() takes SQL, not placeholders.
+  claim: db
+    .update(payments)
+    .set({ stripeSessionId: sql`${p('sessionId')}` })
+    .where(and(eq(payments.id, p('id')), eq(payments.method, 'stripe'), isNull(payments.stripeSessionId)))
+    .returning()
+    .prepare(),
+}))
 
 const idOf = (v: string | { id: string } | null | undefined) => (typeof v === 'string' ? v : (v?.id ?? null))
 
@@ -18,16 +35,11 @@ export function paymentOfSession(
   t: T,
   session: Pick<Session, 'id' | 'client_reference_id'>,
 ): PaymentRow | undefined {
-  const bySession = t.db.select().from(payments).where(eq(payments.stripeSessionId, session.id)).get()
+  const bySession = statements(t.db).bySession.get({ sessionId: session.id })
   if (bySession) return bySession
   const id = session.client_reference_id
   if (!id) return undefined
-  const claimed = t.db
-    .update(payments)
-    .set({ stripeSessionId: session.id })
-    .where(and(eq(payments.id, id), eq(payments.method, 'stripe'), isNull(payments.stripeSessionId)))
-    .returning()
-    .get()
+  const claimed = statements(t.db).claim.get({ id, sessionId: session.id })
   return claimed ?? undefined
 }
 

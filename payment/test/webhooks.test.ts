@@ -81,6 +81,9 @@ describeStripeMock("Stripe's webhook", (stripeUrl) => {
     const res = await h.webhook(await completed({ amount_total: order.total - 1 }))
     expect(res.status).toBe(200)
     expect(h.row(payment.id)?.status).toBe('needs_review')
+    expect(h.svc.store.sqlite.prepare('SELECT note FROM payments WHERE id = ?').get(payment.id)).toEqual({
+      note: `Stripe took ${order.total - 1} EUR, the order is ${order.total} EUR`,
+    })
     expect(h.emitted('payment.succeeded')).toEqual([])
     expect(h.emitted('payment.needs_review')).toMatchObject([
       {

@@ -1,8 +1,33 @@
-import type { Handlers } from '@mart/shared'
+import { type Handlers, onceFor } from '@mart/shared'
 import { sql } from 'drizzle-orm'
+import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import type * as schema from './db/schema.ts'
 import { stock } from './db/schema.ts'
 import type { PageCache } from './page-cache.ts'
+
+const p = sql.placeholder
+/** Prepared once per database: every order moves stock, and every move is a stock.adjusted. */
+const statements = onceFor((db: BetterSQLite3Database<typeof schema>) => ({
+  // An upsert's set() takes SQL: the row it would have inserted is `excluded`.
+  stock: db
+    .insert(stock)
+    .values({
+      productId: p('productId'),
+      status: p('status'),
+      available: p('available'),
+      eventId: p('eventId'),
+    })
+    .onConflictDoUpdate({
+      target: stock.productId,
+      set: {
+        status: sql`excluded.status`,
+        available: sql`excluded.available`,
+        eventId: sql`excluded.event_id`,
+      },
+      setWhere: sql`${stock.eventId} < excluded.event_id`,
+    })
+    .prepare(),
+}))
 
 /**
  * What product consumes: inventory's stock.adjusted, into the stock read model each product shows.
@@ -13,15 +38,7 @@ import type { PageCache } from './page-cache.ts'
 export const handlersFor = (pages: PageCache): Handlers<typeof schema> => ({
   'stock.adjusted': (event, t) => {
     const { productId, status, available } = event.data
-    t.db
-      .insert(stock)
-      .values({ productId, status, available, eventId: event.id })
-      .onConflictDoUpdate({
-        target: stock.productId,
-        set: { status, available, eventId: event.id },
-        setWhere: sql`${stock.eventId} < ${event.id}`,
-      })
-      .run()
+    statements(t.db).stock.run({ productId, status, available, eventId: event.id })
     pages.forgetOnCommit(t)
   },
 })

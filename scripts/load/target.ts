@@ -104,10 +104,14 @@ export async function startTarget(o: StartOptions): Promise<Target> {
   // scripts/load/stalls.ts).
   // LOAD_HEAP_LOG=FILE: it also writes its JS heap after a full collection every LOAD_HEAP_EVERY
   // seconds (scripts/load/heap-watch.ts): the report summarises it. The embedded mode's one process.
+  // LOAD_COMMITS=FILE: it counts its SQLite commits per database into FILE as it stops
+  // (scripts/bench/count-commits.ts; it slows every statement: not for CPU figures).
   const preload = [
     ...(process.env.LOAD_STALL_LOG ? ['--preload', join(root, 'scripts', 'load', 'stall-monitor.ts')] : []),
     ...(process.env.LOAD_HEAP_LOG ? ['--preload', join(root, 'scripts', 'load', 'heap-watch.ts')] : []),
+    ...(process.env.LOAD_COMMITS ? ['--preload', join(root, 'scripts', 'bench', 'count-commits.ts')] : []),
   ]
+  if (process.env.LOAD_COMMITS) env.COUNT_COMMITS_OUT = process.env.LOAD_COMMITS
   const child = Bun.spawn(['bun', ...preload, join(root, 'scripts', 'dev.ts')], {
     cwd: root,
     env,

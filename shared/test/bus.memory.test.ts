@@ -1,5 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { partitionFor } from '../src/bus/partition.ts'
 import { createEvent, type Delivery, dlqHeaders, encodeEvent, eventHeaders, MemoryBus } from '../src/index.ts'
 import { capturedLogger, overrideBus, tempDir, waitFor } from '../src/testing.ts'
 import { busContract, TOPICS } from './support/bus-contract.ts'
@@ -188,6 +190,64 @@ describe('memory transport: a backlog in one transaction', () => {
     expect(attempts).toBe(3)
     expect(dlq.got[0]?.headers[dlqHeaders.attempts]).toBe('3')
     expect(c.inboxRows()).toBe(5)
+    await Promise.all([dlq.stop(), c.stop()])
+    await bus.close()
+    tmp.cleanup()
+  })
+})
+
+describe('memory transport: partitions handed over together', () => {
+  test('one message from each of several partitions is applied in one transaction, each once; a failing one is rolled back alone, retried and dead-lettered', async () => {
+    const tmp = tempDir()
+    const bus = new MemoryBus({ partitions: 3 })
+    await bus.ensureTopics(TOPICS)
+    const dlq = await collect(bus, 'dlq-reader', ['product.events.dlq'])
+    // What another connection sees committed while each handler runs.
+    let reader: Database.Database | null = null
+    const committedSeen: Record<string, number> = {}
+    let attempts = 0
+    const c = await consumer(tmp.dir, bus, 'together', {
+      onEvent: (id) => {
+        reader ??= new Database(join(tmp.dir, 'together.db'), { readonly: true })
+        committedSeen[id] = (reader.prepare('SELECT count(*) AS n FROM applied').get() as { n: number }).n
+        if (id !== 'poison') return
+        attempts++
+        throw new Error('cannot apply poison')
+      },
+    })
+    // One key per partition: each partition has one message waiting, so none goes as a batch of its own.
+    const keys = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6']
+    const keyOf = (partition: number) => keys.find((k) => partitionFor(k, 3) === partition) as string
+    const message = (id: string, partition: number) => ({
+      topic: 'product.events',
+      key: keyOf(partition),
+      value: encodeEvent(
+        createEvent({ type: 'product.created', data: product(id), subject: id, source: 'product' }),
+      ),
+      headers: eventHeaders('product.created'),
+    })
+
+    await bus.publish([message('a', 0), message('b', 1), message('c', 2)])
+    await waitFor(() => c.applied().length === 3, 'the three applied')
+    // Together: none of them saw another's row committed.
+    expect(committedSeen).toEqual({ a: 0, b: 0, c: 0 })
+
+    await bus.publish([message('d', 0), message('poison', 1), message('e', 2)])
+    await waitFor(
+      () => c.applied().length === 5 && dlq.got.length === 1,
+      'two more applied, one dead-lettered',
+    )
+    expect(
+      c
+        .applied()
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(['a', 'b', 'c', 'd', 'e'])
+    expect(committedSeen).toMatchObject({ d: 3, e: 3 })
+    expect(attempts).toBe(3)
+    expect(dlq.got[0]?.headers[dlqHeaders.attempts]).toBe('3')
+    expect(c.inboxRows()).toBe(5)
+    ;(reader as Database.Database | null)?.close()
     await Promise.all([dlq.stop(), c.stop()])
     await bus.close()
     tmp.cleanup()

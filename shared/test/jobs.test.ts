@@ -294,6 +294,105 @@ describe('running', () => {
     expect(runner.figures()).toEqual({ due: 0, dead: 0 })
   })
 
+  test('jobs that finish together are recorded together, each on its own: one that throws or was cancelled takes no other with it', async () => {
+    const release = gate()
+    const log = capturedLogger('jobs')
+    run(
+      {
+        'mail.send': defineJob({
+          retry: { attempts: 2, backoff: { initialMs: 1, maxMs: 1 } },
+          async perform(job) {
+            if (job.attempt === 1) await release.opened
+            return job.key
+          },
+          record(job, key, t) {
+            writeEffect(store, job.kind, `${key}#${job.attempt}`)
+            t.afterCommit(() => log.log.info({ key }, 'recorded'))
+            if (key === 'refused' && job.attempt === 1) throw new Error('the ledger refused it')
+          },
+        }),
+      },
+      { concurrency: 4, log: log.log },
+    )
+    const keys = ['m1', 'refused', 'cancelled', 'm2']
+    tx(store, (t) => {
+      for (const key of keys) t.schedule('mail.send', { key })
+    })
+    for (const key of keys) await jobIn(store, 'mail.send', key, 'running')
+    tx(store, (t) => void t.cancelJob('mail.send', 'cancelled'))
+    release.open()
+
+    await jobIn(store, 'mail.send', 'm1', 'done')
+    await jobIn(store, 'mail.send', 'm2', 'done')
+    // Its first record rolled back alone (its effect and its afterCommit with it), then retried.
+    expect(await jobIn(store, 'mail.send', 'refused', 'done')).toMatchObject({ attempts: 2 })
+    expect(jobOf(store, 'mail.send', 'cancelled')).toBeNull()
+    expect(effects(store).sort()).toEqual(['mail.send:m1#1', 'mail.send:m2#1', 'mail.send:refused#2'])
+    expect(
+      log
+        .lines()
+        .filter((l) => l.msg === 'recorded')
+        .map((l) => l.key)
+        .sort(),
+    ).toEqual(['m1', 'm2', 'refused'])
+    expect(log.lines().filter((l) => l.msg === 'job failed; retrying')).toMatchObject([
+      { key: 'refused', error: 'the ledger refused it' },
+    ])
+    expect(
+      log
+        .lines()
+        .filter((l) => l.msg === 'job cancelled or retried while it ran; its outcome is not recorded'),
+    ).toMatchObject([{ key: 'cancelled' }])
+  })
+
+  test('a job that runs long keeps its lease: renewed once half of it is gone, not on every look', async () => {
+    const clock = manualClock()
+    const slow = gate()
+    run(
+      {
+        'mail.send': defineJob({
+          perform: async () => {
+            await slow.opened
+          },
+          record: (job) => void writeEffect(store, job.kind, job.key),
+        }),
+        'order.expire': writes(),
+      },
+      { now: clock.now, leaseMs: 1000 },
+    )
+    tx(store, (t) => void t.schedule('mail.send', { key: 'slow', at: clock.now() }))
+    const leased = await jobIn(store, 'mail.send', 'slow', 'running')
+    expect(leased.leaseUntil).toBe(clock.now() + 1000)
+
+    // Other jobs come and go (each wakes the runner) while less than half of the lease is gone.
+    clock.advance(400)
+    for (const key of ['o1', 'o2', 'o3']) {
+      tx(store, (t) => void t.schedule('order.expire', { key, at: clock.now() }))
+      await jobIn(store, 'order.expire', key, 'done')
+    }
+    expect(jobOf(store, 'mail.send', 'slow')?.leaseUntil).toBe(leased.leaseUntil)
+
+    // Past half of it: renewed from now, before it can expire, under the same attempt.
+    clock.advance(200)
+    await waitFor(
+      () => jobOf(store, 'mail.send', 'slow')?.leaseUntil === clock.now() + 1000,
+      'the lease renewed',
+    )
+    clock.advance(600)
+    await waitFor(
+      () => jobOf(store, 'mail.send', 'slow')?.leaseUntil === clock.now() + 1000,
+      'the lease renewed again',
+    )
+    slow.open()
+    expect(await jobIn(store, 'mail.send', 'slow', 'done')).toMatchObject({ attempts: 1 })
+    expect(effects(store)).toEqual([
+      'order.expire:o1',
+      'order.expire:o2',
+      'order.expire:o3',
+      'mail.send:slow',
+    ])
+  })
+
   test('a failing job is retried with growing backoff, then dead with the error', async () => {
     const clock = manualClock()
     const log = capturedLogger('jobs')

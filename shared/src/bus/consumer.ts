@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import { recordInbox } from '../db/inbox.ts'
 import type { Schema, Store } from '../db/open.ts'
-import { type Tx, tx } from '../db/outbox.ts'
+import { inSavepoint, type Tx, tx } from '../db/outbox.ts'
 import {
   catalog,
   causedBy,
@@ -85,6 +85,13 @@ export function consume<S extends Schema>(opts: ConsumeOptions<S>): Promise<Subs
   /** Events whose handler threw in a batch, until `handle` takes them one by one. */
   const failedInBatch = new Map<string, { error: unknown }>()
 
+  /** Messages handed over in this turn of the event loop (from several partitions), applied together. */
+  let together: {
+    d: Delivery
+    event: Event
+    settle: (outcome: { applied: boolean } | { error: unknown }) => void
+  }[] = []
+
   async function deadLetter(d: Delivery, err: unknown, reason: 'invalid' | 'failed', attempts: number) {
     const message = errorMessage(err)
     await bus.publish([
@@ -152,6 +159,54 @@ export function consume<S extends Schema>(opts: ConsumeOptions<S>): Promise<Subs
     }
   }
 
+  /**
+   * Applies the event with those of the other messages handed over in the same turn (partitions
+   * deliver one message at a time each, so under load several partitions' messages meet): one
+   * transaction for all of them, each in a savepoint with its own causation and trace, so one that
+   * throws is rolled back alone and answered its error, as `tx` alone would have.
+   */
+  function applyTogether(d: Delivery, event: Event): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      together.push({ d, event, settle: (o) => ('error' in o ? reject(o.error) : resolve(o.applied)) })
+      if (together.length === 1) setImmediate(applyWaiting)
+    })
+  }
+
+  function applyWaiting(): void {
+    const waiting = together
+    together = []
+    const outcomes: ({ applied: boolean } | { error: unknown })[] = []
+    // Read by the transaction when an event is staged: set to each message's before its handler runs.
+    const context: Partial<EventContext> = {}
+    try {
+      tx(
+        store,
+        (t) => {
+          for (const { d, event } of waiting) {
+            const traceparent = d.headers.traceparent
+            Object.assign(context, causedBy(event, childTraceparent(traceparent)))
+            const mine: (() => void)[] = []
+            const own: Tx<S> = { ...t, afterCommit: (fn) => void mine.push(() => inTrace(traceparent, fn)) }
+            try {
+              const applied = inTrace(traceparent, () => inSavepoint(store, () => apply(own, d, event)))
+              for (const fn of mine) t.afterCommit(fn)
+              outcomes.push({ applied })
+            } catch (error) {
+              outcomes.push({ error })
+            }
+          }
+        },
+        context,
+      )
+    } catch (error) {
+      for (const w of waiting) w.settle({ error })
+      return
+    }
+    waiting.forEach((w, i) => {
+      w.settle(outcomes[i] as { applied: boolean } | { error: unknown })
+    })
+  }
+
   async function handle(d: Delivery): Promise<void> {
     let event: Event | null
     try {
@@ -171,10 +226,13 @@ export function consume<S extends Schema>(opts: ConsumeOptions<S>): Promise<Subs
           thrownInBatch = undefined
           throw error
         }
-        // What it stages carries the trace that caused it.
-        const applied = inTrace(d.headers.traceparent, () =>
-          tx(store, (t) => apply(t, d, ours), causedBy(ours, childTraceparent(d.headers.traceparent))),
-        )
+        // What it stages carries the trace that caused it. A retry goes alone.
+        const applied =
+          attempt === 1
+            ? await applyTogether(d, ours)
+            : inTrace(d.headers.traceparent, () =>
+                tx(store, (t) => apply(t, d, ours), causedBy(ours, childTraceparent(d.headers.traceparent))),
+              )
         logApplied(d, ours, applied)
         return
       } catch (err) {

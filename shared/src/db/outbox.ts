@@ -64,6 +64,20 @@ export const outboxStatements = perStore((store: Store) => {
   }
 })
 
+// better-sqlite3 builds a transaction function (and its four variants) on every `transaction()`
+// call: made once per connection, it is a call like any other.
+const immediateOf = perStore(
+  (store: Store) =>
+    store.sqlite.transaction(<R>(run: () => R): R => run()).immediate as <R>(run: () => R) => R,
+)
+const savepointOf = perStore((store: Store) => store.sqlite.transaction(<R>(run: () => R): R => run()))
+
+/**
+ * Runs `fn` inside the caller's transaction as a savepoint: if it throws, what it wrote is rolled
+ * back and the rest of the transaction goes on (the caller decides what the error means).
+ */
+export const inSavepoint = <R>(store: Store, fn: () => R): R => savepointOf(store)(fn) as R
+
 /**
  * Runs `fn` in one synchronous, immediate SQLite transaction: its writes and the events it stages
  * commit together or not at all. `fn` must not await (better-sqlite3 transactions are synchronous).
@@ -108,13 +122,11 @@ export function tx<S extends Schema, R>(
       return event
     },
   }
-  const result = store.sqlite
-    .transaction(() => {
-      const r = fn(t)
-      if (r instanceof Promise) throw new TypeError('tx callback must be synchronous: do not await inside it')
-      return r
-    })
-    .immediate()
+  const result = immediateOf(store as Store)(() => {
+    const r = fn(t)
+    if (r instanceof Promise) throw new TypeError('tx callback must be synchronous: do not await inside it')
+    return r
+  })
   for (const fn of committed) fn()
   if (staged > 0) for (const wake of store.onStaged) wake()
   return result

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import { PermanentError } from '../bus/consumer.ts'
 import type { Store } from '../db/open.ts'
-import { tx } from '../db/outbox.ts'
+import { inSavepoint, type Tx, tx } from '../db/outbox.ts'
 import { errorMessage } from '../log.ts'
 import { housekeeping } from '../periodic.ts'
 import { backoffDelay, sleep } from '../retry.ts'
@@ -16,7 +16,7 @@ import {
   type JobKinds,
 } from './kinds.ts'
 import { jobWakers } from './schedule.ts'
-import { jobStatements, type LeasedJob } from './statements.ts'
+import { jobStatements, type LeasedJob, leaseDue } from './statements.ts'
 
 export interface JobRunnerOptions {
   /** Jobs running at once (JOBS_CONCURRENCY). */
@@ -41,9 +41,18 @@ class LeaseLost extends Error {}
 
 interface Running {
   job: LeasedJob
+  /** Until when its lease holds, as last written. */
+  leaseUntil: number
   finished: Promise<void>
   /** Set when stop() stopped waiting for it: the store may be closed, so its outcome is not written. */
   abandoned: boolean
+}
+
+/** A performed job's outcome, waiting to be written with the others of its turn. */
+interface Finished {
+  run: Running
+  write: (t: Tx) => void
+  settle: (error?: { error: unknown }) => void
 }
 
 const idOf = (job: { kind: string; key: string }) => `${job.kind}\u0000${job.key}`
@@ -75,6 +84,7 @@ export class JobRunner {
   private readonly wakeup = new Wakeup()
   private readonly wake = this.wakeup.wake
   private stopPurging: (() => void) | null = null
+  private finished: Finished[] = []
 
   constructor(
     private readonly store: Store,
@@ -149,9 +159,8 @@ export class JobRunner {
         const now = this.now()
         this.renewLeases(now)
         const free = this.concurrency - this.running.size
-        const due = free > 0 && st.anyDue.get({ now })?.due === 1
-        const leased = due ? st.lease.all({ now, leaseUntil: now + this.leaseMs, limit: free }) : []
-        for (const job of leased.sort((a, b) => a.runAt - b.runAt)) this.launch(job)
+        const leased = free > 0 ? leaseDue(this.store, now, now + this.leaseMs, free) : []
+        for (const job of leased.sort((a, b) => a.runAt - b.runAt)) this.launch(job, now + this.leaseMs)
         failures = 0
         waitMs = this.untilNextLook(now, st.nextDue.get()?.at ?? null)
       } catch (err) {
@@ -164,29 +173,38 @@ export class JobRunner {
     }
   }
 
-  /** How long to sleep: until the next job is due, never past the poll interval or half a lease. */
+  /** How long to sleep: until the next job is due, never past the poll interval or a quarter of a lease. */
   private untilNextLook(now: number, nextDue: number | null): number {
     let ms = this.pollMs
-    if (this.running.size > 0) ms = Math.min(ms, this.leaseMs / 2)
+    // A lease is renewed once half of it is gone: looking every quarter renews it with a quarter left.
+    if (this.running.size > 0) ms = Math.min(ms, this.leaseMs / 4)
     // With every slot taken, a finishing job wakes the loop; otherwise the next due job does.
     if (this.running.size < this.concurrency && nextDue !== null)
       ms = Math.min(ms, Math.max(1, nextDue - now))
     return ms
   }
 
-  /** Keeps the leases of the jobs this runner is running from expiring. */
+  /**
+   * Keeps the leases of the jobs this runner is running from expiring: each once half of it is
+   * gone. Not on every look: the loop looks after every job that finishes, and each renewal is a
+   * commit of its own (most jobs, an email say, end long before their lease is half gone).
+   */
   private renewLeases(now: number): void {
     const st = jobStatements(this.store)
-    for (const { job } of this.running.values()) {
-      st.renew.run({ kind: job.kind, key: job.key, attempts: job.attempts, leaseUntil: now + this.leaseMs })
+    for (const run of this.running.values()) {
+      if (run.leaseUntil - now > this.leaseMs / 2) continue
+      const { job } = run
+      const leaseUntil = now + this.leaseMs
+      st.renew.run({ kind: job.kind, key: job.key, attempts: job.attempts, leaseUntil })
+      run.leaseUntil = leaseUntil
     }
   }
 
-  private launch(job: LeasedJob): void {
+  private launch(job: LeasedJob, leaseUntil: number): void {
     const id = idOf(job)
     // Only if its lease ran out while it was still running here (the process stalled): let that run end.
     if (this.running.has(id)) return
-    const run: Running = { job, finished: Promise.resolve(), abandoned: false }
+    const run: Running = { job, leaseUntil, finished: Promise.resolve(), abandoned: false }
     this.running.set(id, run)
     run.finished = inTrace(job.traceparent, () => this.attempt(run))
       .catch((err) => {
@@ -234,14 +252,7 @@ export class JobRunner {
       } else {
         const result = await kind.perform(job)
         if (run.abandoned) return
-        tx(
-          this.store,
-          (t) => {
-            kind.record(job, result, t)
-            this.markDone(leased)
-          },
-          context,
-        )
+        await this.record(run, (t) => kind.record(job, result, t))
       }
       if (this.log.isLevelEnabled('debug')) this.log.debug(about, 'job done')
     } catch (err) {
@@ -251,6 +262,58 @@ export class JobRunner {
         this.fail(leased, declared, err)
       }
     }
+  }
+
+  /**
+   * Writes a performed job's outcome and its done mark, with those of every job that finished in
+   * the same turn of the event loop, in one transaction (emails sent together commit once): each
+   * in a savepoint of its own, so one that throws, or whose lease was lost, is rolled back alone
+   * and fails as it would have by itself.
+   */
+  private record(run: Running, write: (t: Tx) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.finished.push({ run, write, settle: (e) => (e ? reject(e.error) : resolve()) })
+      if (this.finished.length === 1) setImmediate(() => this.writeFinished())
+    })
+  }
+
+  private writeFinished(): void {
+    // Left by stop(): the store may be closed, and their outcome is not written.
+    const batch = this.finished.filter((f) => !f.run.abandoned)
+    this.finished = []
+    if (batch.length === 0) return
+    const failed = new Map<Finished, { error: unknown }>()
+    // Read by the transaction when a job stages an event: set to each job's before it writes.
+    const context: { traceparent?: string } = {}
+    try {
+      tx(
+        this.store,
+        (t) => {
+          for (const f of batch) {
+            const { job } = f.run
+            context.traceparent = childTraceparent(job.traceparent ?? undefined)
+            const mine: (() => void)[] = []
+            const own: Tx = { ...t, afterCommit: (fn) => void mine.push(() => inTrace(job.traceparent, fn)) }
+            try {
+              inTrace(job.traceparent, () =>
+                inSavepoint(this.store, () => {
+                  f.write(own)
+                  this.markDone(job)
+                }),
+              )
+              for (const fn of mine) t.afterCommit(fn)
+            } catch (error) {
+              failed.set(f, { error })
+            }
+          }
+        },
+        context,
+      )
+    } catch (error) {
+      for (const f of batch) f.settle({ error })
+      return
+    }
+    for (const f of batch) f.settle(failed.get(f))
   }
 
   private markDone(job: LeasedJob): void {
