@@ -65,6 +65,20 @@ async function ordersOf(call: Call, token: string, userId: string): Promise<Orde
   return out
 }
 
+const inState = (o: Pick<OrderView, 'status' | 'payment'>, state: Expected) =>
+  o.status === state && o.payment === paymentOf[state]
+
+/** What is wrong with a placed order as the server has it, against where its client drove it. */
+export function orderProblem(
+  p: Placed,
+  o: Pick<OrderView, 'status' | 'payment'> | undefined,
+): string | undefined {
+  if (!o) return `order ${p.id} (#${p.index}) was placed (202) and is gone: lost`
+  if (inState(o, p.expect) || (p.maybe && inState(o, p.maybe))) return undefined
+  const or = p.maybe ? ` (or, its last request unanswered, ${p.maybe}/${paymentOf[p.maybe]})` : ''
+  return `order ${p.id} (#${p.index}) is ${o.status}/${o.payment}, the client drove it to ${p.expect}/${paymentOf[p.expect]}${or}`
+}
+
 /** Orders and stock against the ledger, once: the problems seen now. */
 async function reconcile(i: CheckInput) {
   const problems: string[] = []
@@ -75,13 +89,8 @@ async function reconcile(i: CheckInput) {
   for (const p of i.ledger) {
     if (!p.id) continue
     known.add(p.id)
-    const o = server.get(p.id)
-    if (!o) problems.push(`order ${p.id} (#${p.index}) was placed (202) and is gone: lost`)
-    else if (o.status !== p.expect || o.payment !== paymentOf[p.expect]) {
-      problems.push(
-        `order ${p.id} (#${p.index}) is ${o.status}/${o.payment}, the client drove it to ${p.expect}/${paymentOf[p.expect]}`,
-      )
-    }
+    const problem = orderProblem(p, server.get(p.id))
+    if (problem) problems.push(problem)
   }
   let unknown = 0
   const states: Record<string, number> = {}

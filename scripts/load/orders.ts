@@ -18,6 +18,11 @@ export interface Placed {
   lines: { productId: string; quantity: number }[]
   /** The state it must end in: where the client last drove it. */
   expect: Expected
+  /**
+   * Where a request whose answer never came (a timeout) may have moved it: its outcome is unknown
+   * to the client, so the check takes this state as well as `expect`.
+   */
+  maybe?: Expected
   /** Its id, once POST /api/orders answered 202. */
   id?: string
   /** Why the client stopped driving it. */
@@ -148,6 +153,8 @@ export async function placeAndFollow(ctx: OrderContext, rec: Recorder, i: number
     if (!pay) return
 
     step = `POST /api/payments (${pay})`
+    // Cash on delivery confirms the order with this request; a card pays it with the webhook.
+    if (pay === 'cod') entry.maybe = 'confirmed'
     const payStart = performance.now()
     let p = await ctx.call('POST', '/api/payments', {
       token: customer.token,
@@ -166,12 +173,14 @@ export async function placeAndFollow(ctx: OrderContext, rec: Recorder, i: number
     }
     rec.since('POST /api/payments answered', payStart)
     if (p.status !== 201 && p.status !== 200) {
+      entry.maybe = undefined // refused: nothing moved
       entry.failed = `${step} ${p.status}`
       rec.error(step, p.status)
       return
     }
     if (pay === 'stripe') {
       step = 'POST /api/payments/webhooks/stripe'
+      entry.maybe = 'paid'
       const event = await stripeEvent('checkout.session.completed', checkoutSession(p.body), {
         secret: ctx.webhookSecret,
       })
@@ -181,6 +190,7 @@ export async function placeAndFollow(ctx: OrderContext, rec: Recorder, i: number
         signal: abort.signal,
       })
       if (w.status !== 200) {
+        entry.maybe = undefined
         entry.failed = `${step} ${w.status}`
         rec.error(step, w.status)
         return

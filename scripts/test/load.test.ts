@@ -4,6 +4,7 @@
 import { expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { build } from 'hdr-histogram-js'
+import { orderProblem } from '../load/check.ts'
 import { isGood, lastGood, nextRate, type Step } from '../load/find-max.ts'
 import { Latencies, summarise } from '../load/histogram.ts'
 import { Recorder } from '../load/recorder.ts'
@@ -137,6 +138,21 @@ async function load(args: string[]) {
   // biome-ignore lint/suspicious/noExplicitAny: the report's JSON, read generically
   return { code, json: json as any, err }
 }
+
+test('the check takes an order whose last request went unanswered in either state, and no other', () => {
+  const placed = { index: 7, id: 'o7', customerId: 'c', lines: [], expect: 'unpaid' as const }
+  const timedOutPaying = { ...placed, maybe: 'confirmed' as const }
+  expect(orderProblem(placed, { status: 'unpaid', payment: 'none' })).toBeUndefined()
+  expect(orderProblem(placed, { status: 'confirmed', payment: 'pending' })).toContain(
+    'drove it to unpaid/none',
+  )
+  expect(orderProblem(timedOutPaying, { status: 'confirmed', payment: 'pending' })).toBeUndefined()
+  expect(orderProblem(timedOutPaying, { status: 'unpaid', payment: 'none' })).toBeUndefined()
+  expect(orderProblem(timedOutPaying, { status: 'paid', payment: 'paid' })).toContain(
+    'or, its last request unanswered',
+  )
+  expect(orderProblem(placed, undefined)).toContain('lost')
+})
 
 test('a short embedded run: every order followed and reconciled; with a doctored expectation the check fails the run', async () => {
   const short = ['--start', 'embedded', '--rate', '20', '--seconds', '2', '--warmup', '0', '--pay', 'cod']
