@@ -1,7 +1,7 @@
 // What orders hold on the shelf: order and payment events move an order's hold as the table in
 // holds.ts says, and the effects it names are applied here, in the handler's transaction, through
 // its handle alone.
-import { type EventData, type Logger, onceFor } from '@mart/shared'
+import { type EventData, fromExcluded, type Logger, onceFor } from '@mart/shared'
 import { asc, eq, sql } from 'drizzle-orm'
 import { committedLines, orderHolds, reservations } from './db/schema.ts'
 import { type HoldInput, type TableState, transition } from './holds.ts'
@@ -61,7 +61,7 @@ const statements = onceFor((db: T['db']) => ({
     .values({ orderId: p('orderId'), state: p('state'), updatedAt: p('now') })
     .onConflictDoUpdate({
       target: orderHolds.orderId,
-      set: { state: sql`excluded.state`, updatedAt: sql`excluded.updated_at` },
+      set: fromExcluded(orderHolds, ['state', 'updatedAt']),
     })
     .prepare(),
   dropReservations: db

@@ -1,6 +1,6 @@
 // What the notification service keeps from other services' events to address and word its
 // notices: who people are (user.events), orders by number (order.events), product names.
-import { type Event, type EventData, onceFor } from '@mart/shared'
+import { type Event, type EventData, fromExcluded, onceFor } from '@mart/shared'
 import { sql } from 'drizzle-orm'
 import { orders, products, recipients } from './db/schema.ts'
 import type { T } from './notify.ts'
@@ -25,13 +25,7 @@ const statements = onceFor((db: T['db']) => ({
     })
     .onConflictDoUpdate({
       target: recipients.id,
-      set: {
-        username: sql`excluded.username`,
-        email: sql`excluded.email`,
-        role: sql`excluded.role`,
-        active: sql`excluded.active`,
-        eventId: sql`excluded.event_id`,
-      },
+      set: fromExcluded(recipients, ['username', 'email', 'role', 'active', 'eventId']),
       // An older event (redelivered late) does not undo a newer one.
       setWhere: sql`${recipients.eventId} < excluded.event_id`,
     })
@@ -48,13 +42,7 @@ const statements = onceFor((db: T['db']) => ({
     })
     .onConflictDoUpdate({
       target: orders.id,
-      set: {
-        userId: sql`excluded.user_id`,
-        number: sql`excluded.number`,
-        totalAmount: sql`excluded.total_amount`,
-        currency: sql`excluded.currency`,
-        lines: sql`excluded.lines`,
-      },
+      set: fromExcluded(orders, ['userId', 'number', 'totalAmount', 'currency', 'lines']),
     })
     .prepare(),
   product: db
@@ -62,7 +50,7 @@ const statements = onceFor((db: T['db']) => ({
     .values({ id: p('id'), name: p('name'), eventId: p('eventId') })
     .onConflictDoUpdate({
       target: products.id,
-      set: { name: sql`excluded.name`, eventId: sql`excluded.event_id` },
+      set: fromExcluded(products, ['name', 'eventId']),
       setWhere: sql`${products.eventId} < excluded.event_id`,
     })
     .prepare(),

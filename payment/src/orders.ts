@@ -1,7 +1,7 @@
 // Orders as payment knows them, from order.events: an order is payable while it is `unpaid`, and
 // what it costs is its own total, never a client's number. Events of one order travel in order on
 // its partition, so each simply records what it says.
-import { type Event, type EventData, onceFor, type Tx } from '@mart/shared'
+import { type Event, type EventData, fromExcluded, onceFor, type Tx } from '@mart/shared'
 import { eq, sql } from 'drizzle-orm'
 import type * as schema from './db/schema.ts'
 import { orders } from './db/schema.ts'
@@ -48,12 +48,7 @@ const statements = onceFor((db: T['db']) => ({
     .onConflictDoUpdate({
       target: orders.id,
       set: {
-        userId: sql`excluded.user_id`,
-        number: sql`excluded.number`,
-        totalAmount: sql`excluded.total_amount`,
-        currency: sql`excluded.currency`,
-        lines: sql`excluded.lines`,
-        updatedAt: sql`excluded.updated_at`,
+        ...fromExcluded(orders, ['userId', 'number', 'totalAmount', 'currency', 'lines', 'updatedAt']),
         // order.placed after a later event of the same order cannot happen on one partition; a
         // redrive could bring it back late: it must not reopen an order that moved on.
         state: sql`CASE WHEN ${orders.state} = 'pending' THEN excluded.state ELSE ${orders.state} END`,

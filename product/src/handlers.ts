@@ -1,4 +1,4 @@
-import { type Handlers, onceFor } from '@mart/shared'
+import { fromExcluded, type Handlers, onceFor } from '@mart/shared'
 import { sql } from 'drizzle-orm'
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import type * as schema from './db/schema.ts'
@@ -19,11 +19,7 @@ const statements = onceFor((db: BetterSQLite3Database<typeof schema>) => ({
     })
     .onConflictDoUpdate({
       target: stock.productId,
-      set: {
-        status: sql`excluded.status`,
-        available: sql`excluded.available`,
-        eventId: sql`excluded.event_id`,
-      },
+      set: fromExcluded(stock, ['status', 'available', 'eventId']),
       setWhere: sql`${stock.eventId} < excluded.event_id`,
     })
     .prepare(),
