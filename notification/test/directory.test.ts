@@ -1,27 +1,19 @@
 // What the service remembers of other services' events, on a real database: the newest word on a
 // person or a product wins whatever order the events arrive in; an order is as its last event says.
 import { afterEach, beforeEach, expect, test } from 'bun:test'
-import { join } from 'node:path'
-import { openStore, type Store, tx } from '@mart/shared'
-import { sampleOrder, tempDir } from '@mart/shared/testing'
-import * as schema from '../src/db/schema.ts'
+import { type Store, tx } from '@mart/shared'
+import { sampleOrder, tempStore } from '@mart/shared/testing'
+import type * as schema from '../src/db/schema.ts'
 import { rememberOrder, rememberProduct, rememberUser } from '../src/directory.ts'
+import { definition } from '../src/index.ts'
 
-let tmp: ReturnType<typeof tempDir>
+let db: ReturnType<typeof tempStore<typeof schema>>
 let store: Store<typeof schema>
 beforeEach(() => {
-  tmp = tempDir()
-  store = openStore({
-    file: join(tmp.dir, 'notification.db'),
-    source: 'notification',
-    schema,
-    migrationsFolder: join(import.meta.dir, '..', 'src', 'db', 'migrations'),
-  })
+  db = tempStore(definition)
+  store = db.store
 })
-afterEach(() => {
-  store.close()
-  tmp.cleanup()
-})
+afterEach(() => db.close())
 
 const person = (email: string, disabled = false) =>
   ({ id: 'u1', username: 'alice', email, role: 'user', disabled }) as const

@@ -1,27 +1,19 @@
 // Payment's read model of orders, on a real database: each order event records what it says, and
 // an order.placed brought back late (a redrive) never reopens an order that moved on.
 import { afterEach, beforeEach, expect, test } from 'bun:test'
-import { join } from 'node:path'
-import { type Event, openStore, type Store, tx } from '@mart/shared'
-import { sampleOrder, tempDir } from '@mart/shared/testing'
-import * as schema from '../src/db/schema.ts'
+import { type Event, type Store, tx } from '@mart/shared'
+import { sampleOrder, tempStore } from '@mart/shared/testing'
+import type * as schema from '../src/db/schema.ts'
+import { definition } from '../src/index.ts'
 import { moveOrder, orderIn, recordOrder } from '../src/orders.ts'
 
-let tmp: ReturnType<typeof tempDir>
+let db: ReturnType<typeof tempStore<typeof schema>>
 let store: Store<typeof schema>
 beforeEach(() => {
-  tmp = tempDir()
-  store = openStore({
-    file: join(tmp.dir, 'payment.db'),
-    source: 'payment',
-    schema,
-    migrationsFolder: join(import.meta.dir, '..', 'src', 'db', 'migrations'),
-  })
+  db = tempStore(definition)
+  store = db.store
 })
-afterEach(() => {
-  store.close()
-  tmp.cleanup()
-})
+afterEach(() => db.close())
 
 const placed = sampleOrder('o1', [['p1', 2]])
 const expiresAt = '2026-12-06T10:00:00.000Z'

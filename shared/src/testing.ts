@@ -10,7 +10,7 @@ import type { Role } from './auth.ts'
 import { KafkaBus } from './bus/kafka.ts'
 import { MemoryBus } from './bus/memory.ts'
 import type { Bus, Delivery } from './bus/types.ts'
-import type { Schema } from './db/open.ts'
+import { openStore, type Schema } from './db/open.ts'
 import { catalog, dlqTopic, type EventData, type EventType, topics } from './events/catalog.ts'
 import { createEvent, decodeEvent, type Event, encodeEvent, eventHeaders } from './events/codec.ts'
 import { dlqHeaders } from './events/dead-letter.ts'
@@ -26,6 +26,29 @@ export * from './sse-reader.ts'
 export function tempDir(prefix = 'mart-'): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/**
+ * A service's own database on a fresh temporary directory, migrated as the service migrates it: for
+ * tests of its read models and statements without the rest of the service. `close` removes it.
+ */
+export function tempStore<S extends Schema>(def: { name: string; schema?: S; migrationsFolder?: string }) {
+  const { schema, migrationsFolder } = def
+  if (!schema || !migrationsFolder) throw new Error(`the ${def.name} service has no database`)
+  const tmp = tempDir(`mart-${def.name}-`)
+  const store = openStore({
+    file: join(tmp.dir, `${def.name}.db`),
+    source: def.name,
+    schema,
+    migrationsFolder,
+  })
+  return {
+    store,
+    close() {
+      store.close()
+      tmp.cleanup()
+    },
+  }
 }
 
 /** A logger that writes nothing (LOG_LEVEL=debug in the environment turns test logs on). */
