@@ -237,13 +237,13 @@ export class KafkaBus implements Bus {
     const begin = async () => {
       const consumer = this.kafka.consumer({
         groupId: this.prefix + opts.group,
-        // With minBytes 1 the broker answers a fetch as soon as one message is there: maxWait only
-        // bounds how long it holds a fetch that finds nothing. kafkajs fetches on a connection of
-        // its own (the heartbeats and commits do not queue behind it) and only after the last batch
-        // is handled, so a longer wait costs no latency; a shorter one is a fetch round trip every
-        // few ms per service at rest (50 ms: a quarter of a core for the six, and the broker's).
+        // With minBytes 1 the broker answers a fetch as soon as one message is there, and maxWait
+        // bounds how long it holds one that finds nothing: a short wait is a fetch round trip every
+        // few ms per service at rest (50 ms: a quarter of a core for the six, and the broker's). Yet
+        // a long one is not free: at 500 ms the Kafka suites' sagas took up to 2.5x as long (three
+        // suites 36 s at 50 ms, 37 s at 100, 62 s at 500), some message waiting out a held fetch.
         // Well under the session timeout, since an empty fetch is when kafkajs heartbeats.
-        maxWaitTimeInMs: 500,
+        maxWaitTimeInMs: 100,
         minBytes: 1,
         sessionTimeout: 10_000,
         rebalanceTimeout: 20_000,
