@@ -1,14 +1,13 @@
 import type { Logger } from 'pino'
 import { recordInbox } from '../db/inbox.ts'
 import type { Schema, Store } from '../db/open.ts'
-import { inSavepoint, type Tx, tx } from '../db/outbox.ts'
+import { type Tx, type TxPart, type TxPartOutcome, txEach } from '../db/outbox.ts'
 import {
   catalog,
   causedBy,
   dlqHeaders,
   dlqTopic,
   type Event,
-  type EventContext,
   type EventType,
   EventValidationError,
   parseMessage,
@@ -16,7 +15,7 @@ import {
 } from '../events/index.ts'
 import { errorFields, errorMessage } from '../log.ts'
 import { type Backoff, backoffDelay, sleep } from '../retry.ts'
-import { childTraceparent, inTrace, traceIdOf } from '../trace.ts'
+import { childTraceparent, traceIdOf } from '../trace.ts'
 import type { Bus, Delivery, Subscription } from './types.ts'
 
 /** Applies one event inside the transaction that also records it in the inbox. Must not await. */
@@ -86,11 +85,7 @@ export function consume<S extends Schema>(opts: ConsumeOptions<S>): Promise<Subs
   const failedInBatch = new Map<string, { error: unknown }>()
 
   /** Messages handed over in this turn of the event loop (from several partitions), applied together. */
-  let together: {
-    d: Delivery
-    event: Event
-    settle: (outcome: { applied: boolean } | { error: unknown }) => void
-  }[] = []
+  let together: { d: Delivery; event: Event; settle: (outcome: TxPartOutcome<boolean>) => void }[] = []
 
   async function deadLetter(d: Delivery, err: unknown, reason: 'invalid' | 'failed', attempts: number) {
     const message = errorMessage(err)
@@ -159,15 +154,22 @@ export function consume<S extends Schema>(opts: ConsumeOptions<S>): Promise<Subs
     }
   }
 
+  /** The message's event as a part of a shared transaction: staged events carry its causation and trace. */
+  const partOf = (d: Delivery, event: Event, run = (t: Tx<S>) => apply(t, d, event)): TxPart<S, boolean> => ({
+    context: causedBy(event, childTraceparent(d.headers.traceparent)),
+    traceparent: d.headers.traceparent,
+    run,
+  })
+
   /**
    * Applies the event with those of the other messages handed over in the same turn (partitions
    * deliver one message at a time each, so under load several partitions' messages meet): one
-   * transaction for all of them, each in a savepoint with its own causation and trace, so one that
-   * throws is rolled back alone and answered its error, as `tx` alone would have.
+   * transaction for all of them, each in a savepoint, so one that throws is rolled back alone and
+   * answered its error, as `tx` alone would have.
    */
   function applyTogether(d: Delivery, event: Event): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      together.push({ d, event, settle: (o) => ('error' in o ? reject(o.error) : resolve(o.applied)) })
+      together.push({ d, event, settle: (o) => ('error' in o ? reject(o.error) : resolve(o.value)) })
       if (together.length === 1) setImmediate(applyWaiting)
     })
   }
@@ -175,35 +177,19 @@ export function consume<S extends Schema>(opts: ConsumeOptions<S>): Promise<Subs
   function applyWaiting(): void {
     const waiting = together
     together = []
-    const outcomes: ({ applied: boolean } | { error: unknown })[] = []
-    // Read by the transaction when an event is staged: set to each message's before its handler runs.
-    const context: Partial<EventContext> = {}
+    let outcomes: TxPartOutcome<boolean>[]
     try {
-      tx(
+      outcomes = txEach(
         store,
-        (t) => {
-          for (const { d, event } of waiting) {
-            const traceparent = d.headers.traceparent
-            Object.assign(context, causedBy(event, childTraceparent(traceparent)))
-            const mine: (() => void)[] = []
-            const own: Tx<S> = { ...t, afterCommit: (fn) => void mine.push(() => inTrace(traceparent, fn)) }
-            try {
-              const applied = inTrace(traceparent, () => inSavepoint(store, () => apply(own, d, event)))
-              for (const fn of mine) t.afterCommit(fn)
-              outcomes.push({ applied })
-            } catch (error) {
-              outcomes.push({ error })
-            }
-          }
-        },
-        context,
+        waiting.map(({ d, event }) => partOf(d, event)),
+        { isolate: true },
       )
     } catch (error) {
       for (const w of waiting) w.settle({ error })
       return
     }
     waiting.forEach((w, i) => {
-      w.settle(outcomes[i] as { applied: boolean } | { error: unknown })
+      w.settle(outcomes[i] as TxPartOutcome<boolean>)
     })
   }
 
@@ -230,9 +216,7 @@ export function consume<S extends Schema>(opts: ConsumeOptions<S>): Promise<Subs
         const applied =
           attempt === 1
             ? await applyTogether(d, ours)
-            : inTrace(d.headers.traceparent, () =>
-                tx(store, (t) => apply(t, d, ours), causedBy(ours, childTraceparent(d.headers.traceparent))),
-              )
+            : (txEach(store, [partOf(d, ours)], { isolate: false })[0] as { value: boolean }).value
         logApplied(d, ours, applied)
         return
       } catch (err) {
@@ -258,26 +242,22 @@ export function consume<S extends Schema>(opts: ConsumeOptions<S>): Promise<Subs
       if (event) events.push({ d, event })
     }
     if (events.length === 0) return
-    // Read by the transaction when an event is staged: set to each message's before its handler runs.
-    const context: Partial<EventContext> = {}
-    const applied = tx(
+    const outcomes = txEach(
       store,
-      (t) =>
-        events.map(({ d, event }) => {
-          const traceparent = d.headers.traceparent
-          Object.assign(context, causedBy(event, childTraceparent(traceparent)))
-          const own: Tx<S> = { ...t, afterCommit: (fn) => t.afterCommit(() => inTrace(traceparent, fn)) }
+      events.map(({ d, event }) =>
+        partOf(d, event, (t) => {
           try {
-            return inTrace(traceparent, () => apply(own, d, event))
+            return apply(t, d, event)
           } catch (error) {
             failedInBatch.set(event.id, { error })
             throw error
           }
         }),
-      context,
+      ),
+      { isolate: false },
     )
     events.forEach(({ d, event }, i) => {
-      logApplied(d, event, applied[i] as boolean)
+      logApplied(d, event, (outcomes[i] as { value: boolean }).value)
     })
   }
 

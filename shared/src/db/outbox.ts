@@ -10,6 +10,7 @@ import {
   eventHeaders,
 } from '../events/index.ts'
 import { cancelJob, type ScheduleOptions, scheduleJob } from '../jobs/schedule.ts'
+import { inTrace } from '../trace.ts'
 import { perStore, type Schema, type Store } from './open.ts'
 
 export interface PublishOptions extends Partial<EventContext> {
@@ -76,7 +77,7 @@ const savepointOf = perStore((store: Store) => store.sqlite.transaction(<R>(run:
  * Runs `fn` inside the caller's transaction as a savepoint: if it throws, what it wrote is rolled
  * back and the rest of the transaction goes on (the caller decides what the error means).
  */
-export const inSavepoint = <R>(store: Store, fn: () => R): R => savepointOf(store)(fn) as R
+const inSavepoint = <R>(store: Store, fn: () => R): R => savepointOf(store)(fn) as R
 
 /**
  * Runs `fn` in one synchronous, immediate SQLite transaction: its writes and the events it stages
@@ -130,4 +131,55 @@ export function tx<S extends Schema, R>(
   for (const fn of committed) fn()
   if (staged > 0) for (const wake of store.onStaged) wake()
   return result
+}
+
+/** One unit of work of `txEach`: what it stages carries `context`, and it runs in `traceparent`'s trace. */
+export interface TxPart<S extends Schema, R> {
+  context: Partial<EventContext>
+  traceparent: string | null | undefined
+  run: (t: Tx<S>) => R
+}
+
+/** What a part of `txEach` answered, or what it threw (its writes rolled back). */
+export type TxPartOutcome<R> = { value: R } | { error: unknown }
+
+// Every key of a context, so that one part's never stays behind for the next.
+const NO_CONTEXT: Partial<EventContext> = {
+  correlationId: undefined,
+  causationId: undefined,
+  traceparent: undefined,
+}
+
+/**
+ * Several units of work in one transaction, one commit, each as `tx` would run it alone: the events
+ * it stages carry its own context, and its after-commit callbacks run in its trace, only if it was
+ * kept. With `isolate` each runs in a savepoint: one that throws is rolled back alone and answered
+ * its error, the others commit. Without, the first that throws rolls all of it back, thrown.
+ */
+export function txEach<S extends Schema, R>(
+  store: Store<S>,
+  parts: readonly TxPart<S, R>[],
+  opts: { isolate: boolean },
+): TxPartOutcome<R>[] {
+  // Read by the transaction when an event is staged: set to each part's before it runs.
+  const context: Partial<EventContext> = {}
+  return tx(
+    store,
+    (t) =>
+      parts.map((part): TxPartOutcome<R> => {
+        Object.assign(context, NO_CONTEXT, part.context)
+        const later: (() => void)[] = []
+        const own: Tx<S> = { ...t, afterCommit: (fn) => void later.push(() => inTrace(part.traceparent, fn)) }
+        const run = () => inTrace(part.traceparent, () => part.run(own))
+        try {
+          const value = opts.isolate ? inSavepoint(store as Store, run) : run()
+          for (const fn of later) t.afterCommit(fn)
+          return { value }
+        } catch (error) {
+          if (!opts.isolate) throw error
+          return { error }
+        }
+      }),
+    context,
+  )
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import { PermanentError } from '../bus/consumer.ts'
 import type { Store } from '../db/open.ts'
-import { inSavepoint, type Tx, tx } from '../db/outbox.ts'
+import { type Tx, type TxPartOutcome, tx, txEach } from '../db/outbox.ts'
 import { errorMessage } from '../log.ts'
 import { housekeeping } from '../periodic.ts'
 import { backoffDelay, sleep } from '../retry.ts'
@@ -282,38 +282,28 @@ export class JobRunner {
     const batch = this.finished.filter((f) => !f.run.abandoned)
     this.finished = []
     if (batch.length === 0) return
-    const failed = new Map<Finished, { error: unknown }>()
-    // Read by the transaction when a job stages an event: set to each job's before it writes.
-    const context: { traceparent?: string } = {}
+    let outcomes: TxPartOutcome<void>[]
     try {
-      tx(
+      outcomes = txEach(
         this.store,
-        (t) => {
-          for (const f of batch) {
-            const { job } = f.run
-            context.traceparent = childTraceparent(job.traceparent ?? undefined)
-            const mine: (() => void)[] = []
-            const own: Tx = { ...t, afterCommit: (fn) => void mine.push(() => inTrace(job.traceparent, fn)) }
-            try {
-              inTrace(job.traceparent, () =>
-                inSavepoint(this.store, () => {
-                  f.write(own)
-                  this.markDone(job)
-                }),
-              )
-              for (const fn of mine) t.afterCommit(fn)
-            } catch (error) {
-              failed.set(f, { error })
-            }
-          }
-        },
-        context,
+        batch.map(({ run, write }) => ({
+          context: { traceparent: childTraceparent(run.job.traceparent ?? undefined) },
+          traceparent: run.job.traceparent,
+          run: (t: Tx) => {
+            write(t)
+            this.markDone(run.job)
+          },
+        })),
+        { isolate: true },
       )
     } catch (error) {
       for (const f of batch) f.settle({ error })
       return
     }
-    for (const f of batch) f.settle(failed.get(f))
+    batch.forEach((f, i) => {
+      const outcome = outcomes[i]
+      f.settle(outcome && 'error' in outcome ? outcome : undefined)
+    })
   }
 
   private markDone(job: LeasedJob): void {
